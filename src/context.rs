@@ -1,0 +1,383 @@
+//! Context variables: `contextvars.Context`, `ContextVar`, `copy_context` and
+//! `Context::run`, the semantics that done callbacks and tasks rely on.
+//!
+//! A context is a persistent map (a hash array mapped trie from the `rpds`
+//! crate, as CPython uses a HAMT), so taking a copy is O(1): it shares the
+//! map. Done callbacks capture such a copy when they are added (spec rule
+//! `CTX-CAPTURE-1`) and run inside it (`CTX-RUN-1`); a task runs every step
+//! in its own context (`CTX-TASK-1`).
+//!
+//! Internally a captured copy is a [`Snapshot`]: one pointer, no allocation.
+//! A callback runs with its snapshot as the current context; what the
+//! callback sets is discarded afterwards, which is what CPython does with
+//! the private `copy_context()` it made for that callback.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::RuntimeError;
+
+type VarMap = rpds::HashTrieMap<u64, Rc<dyn Any>>;
+
+/// An immutable view of a context's variables: `None` is the empty map.
+#[derive(Clone, Default)]
+pub(crate) struct Snapshot(Option<Rc<VarMap>>);
+
+impl Snapshot {
+    fn get(&self, id: u64) -> Option<Rc<dyn Any>> {
+        self.0.as_ref().and_then(|m| m.get(&id).cloned())
+    }
+
+    fn with(&self, id: u64, value: Option<Rc<dyn Any>>) -> Snapshot {
+        let base = match &self.0 {
+            Some(m) => (**m).clone(),
+            None => VarMap::new(),
+        };
+        let map = match value {
+            Some(v) => base.insert(id, v),
+            None => base.remove(&id),
+        };
+        if map.is_empty() {
+            Snapshot(None)
+        } else {
+            Snapshot(Some(Rc::new(map)))
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |m| m.size())
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The context a piece of code runs in: the thread's base context, a
+/// captured snapshot (private to one callback run), or an entered
+/// [`Context`] object.
+enum Active {
+    Snapshot { data: Snapshot, id: u64 },
+    Entered(Context),
+}
+
+thread_local! {
+    static CURRENT: RefCell<Active> = RefCell::new(Active::Snapshot { data: Snapshot::default(), id: next_id() });
+}
+
+fn current_snapshot() -> Snapshot {
+    CURRENT.with(|c| match &*c.borrow() {
+        Active::Snapshot { data, .. } => data.clone(),
+        Active::Entered(ctx) => ctx.0.data.borrow().clone(),
+    })
+}
+
+fn current_id() -> u64 {
+    CURRENT.with(|c| match &*c.borrow() {
+        Active::Snapshot { id, .. } => *id,
+        Active::Entered(ctx) => ctx.0.id,
+    })
+}
+
+fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
+    CURRENT.with(|c| match &mut *c.borrow_mut() {
+        Active::Snapshot { data, .. } => *data = f(data),
+        Active::Entered(ctx) => {
+            let mut d = ctx.0.data.borrow_mut();
+            *d = f(&d);
+        }
+    });
+}
+
+/// Restores the previous current context when dropped, also on unwind.
+struct Restore(Option<Active>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(prev) = self.0.take() {
+            let left = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), prev));
+            if let Active::Entered(ctx) = left {
+                ctx.0.entered.set(false);
+            }
+        }
+    }
+}
+
+fn enter(active: Active) -> Restore {
+    Restore(Some(
+        CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), active)),
+    ))
+}
+
+/// A context captured for a done callback or a handle: either a private
+/// snapshot (the usual `copy_context()` at registration) or an explicit
+/// [`Context`] object given by the caller.
+#[derive(Clone)]
+pub(crate) enum CtxRef {
+    Snapshot(Snapshot),
+    Context(Context),
+}
+
+impl CtxRef {
+    /// `copy_context()` of the current context, without allocating.
+    pub(crate) fn capture() -> CtxRef {
+        CtxRef::Snapshot(current_snapshot())
+    }
+
+    /// The given context, or a copy of the current one.
+    pub(crate) fn explicit_or_capture(ctx: Option<&Context>) -> CtxRef {
+        match ctx {
+            Some(c) => CtxRef::Context(c.clone()),
+            None => CtxRef::capture(),
+        }
+    }
+
+    /// The empty context, for registrations that run no user code.
+    pub(crate) fn empty() -> CtxRef {
+        CtxRef::Snapshot(Snapshot::default())
+    }
+
+    /// Runs `f` inside this context. Fails, like CPython, when the context
+    /// object is already entered.
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
+        match self {
+            CtxRef::Snapshot(s) => {
+                let _restore = enter(Active::Snapshot {
+                    data: s.clone(),
+                    id: next_id(),
+                });
+                Ok(f())
+            }
+            CtxRef::Context(c) => c.run(f),
+        }
+    }
+}
+
+/// `contextvars.Context`: a mapping of context variables that code can be
+/// run inside. Cloning gives another handle to the same context object.
+///
+/// ```
+/// use asyncio_future::{copy_context, ContextVar};
+/// let var = ContextVar::new("request_id");
+/// var.set(1);
+/// let ctx = copy_context();
+/// var.set(2);
+/// assert_eq!(ctx.run(|| var.get()).unwrap(), Some(1));
+/// assert_eq!(var.get(), Some(2));
+/// ```
+#[derive(Clone)]
+pub struct Context(Rc<ContextInner>);
+
+struct ContextInner {
+    data: RefCell<Snapshot>,
+    entered: Cell<bool>,
+    id: u64,
+}
+
+impl Context {
+    /// A new, empty context (`contextvars.Context()`).
+    pub fn new() -> Self {
+        Self::from_snapshot(Snapshot::default())
+    }
+
+    fn from_snapshot(data: Snapshot) -> Self {
+        Context(Rc::new(ContextInner {
+            data: RefCell::new(data),
+            entered: Cell::new(false),
+            id: next_id(),
+        }))
+    }
+
+    /// `ctx.run(f)`: runs `f` with this context as the current one; what `f`
+    /// sets stays in this context. Errors when the context is already
+    /// entered ("cannot enter context: ... is already entered").
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
+        if self.0.entered.replace(true) {
+            return Err(RuntimeError::new(
+                "cannot enter context: <Context> is already entered",
+            ));
+        }
+        let _restore = enter(Active::Entered(self.clone()));
+        Ok(f())
+    }
+
+    /// `ctx[var]` / `ctx.get(var)`: the value of `var` in this context, or
+    /// `None` when it has none (the variable's default is not consulted).
+    pub fn get<T: Clone + 'static>(&self, var: &ContextVar<T>) -> Option<T> {
+        let v = self.0.data.borrow().get(var.id);
+        v.and_then(|v| v.downcast_ref::<T>().cloned())
+    }
+
+    /// `var in ctx`.
+    pub fn contains<T>(&self, var: &ContextVar<T>) -> bool {
+        self.0.data.borrow().get(var.id).is_some()
+    }
+
+    /// `len(ctx)`: the number of variables set in this context.
+    pub fn len(&self) -> usize {
+        self.0.data.borrow().len()
+    }
+
+    /// Whether no variable is set in this context.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `ctx.copy()`: a new context object sharing this one's map (O(1)).
+    pub fn copy(&self) -> Context {
+        Self::from_snapshot(self.0.data.borrow().clone())
+    }
+
+    /// Whether `self` and `other` are the same context object.
+    pub fn ptr_eq(&self, other: &Context) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<Context vars={}>", self.len())
+    }
+}
+
+/// `contextvars.copy_context()`: a new context object holding the current
+/// context's variables. O(1): the map is shared, not copied.
+pub fn copy_context() -> Context {
+    Context::from_snapshot(current_snapshot())
+}
+
+/// `contextvars.ContextVar`: a variable whose value depends on the context
+/// the code runs in.
+///
+/// Clones are the same variable.
+pub struct ContextVar<T> {
+    id: u64,
+    name: Rc<str>,
+    default: Option<T>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T> Clone for ContextVar<T>
+where
+    T: Clone,
+{
+    fn clone(&self) -> Self {
+        ContextVar {
+            id: self.id,
+            name: self.name.clone(),
+            default: self.default.clone(),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl<T: Clone + 'static> ContextVar<T> {
+    /// A new variable with no default.
+    pub fn new(name: &str) -> Self {
+        ContextVar {
+            id: next_id(),
+            name: Rc::from(name),
+            default: None,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// A new variable with a default, returned by `get` when unset.
+    pub fn with_default(name: &str, default: T) -> Self {
+        ContextVar {
+            default: Some(default),
+            ..Self::new(name)
+        }
+    }
+
+    /// The variable's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `var.get()`: the value in the current context, else the default,
+    /// else `None` (CPython raises `LookupError`).
+    pub fn get(&self) -> Option<T> {
+        match current_snapshot().get(self.id) {
+            Some(v) => v.downcast_ref::<T>().cloned(),
+            None => self.default.clone(),
+        }
+    }
+
+    /// `var.set(value)`: sets the value in the current context and returns a
+    /// token that [`reset`](Self::reset) can undo.
+    pub fn set(&self, value: T) -> Token<T> {
+        let old = current_snapshot().get(self.id);
+        let new: Rc<dyn Any> = Rc::new(value);
+        update_current(|s| s.with(self.id, Some(new)));
+        Token {
+            var_id: self.id,
+            ctx_id: current_id(),
+            old,
+            used: Cell::new(false),
+            _t: PhantomData,
+        }
+    }
+
+    /// `var.reset(token)`: restores the value the variable had before the
+    /// `set` that made `token`. Errors when the token was already used, was
+    /// made by another variable, or in another context.
+    pub fn reset(&self, token: &Token<T>) -> Result<(), RuntimeError> {
+        if token.used.get() {
+            return Err(RuntimeError::new("<Token> has already been used once"));
+        }
+        if token.var_id != self.id {
+            return Err(RuntimeError::new(
+                "<Token> was created by a different ContextVar",
+            ));
+        }
+        if token.ctx_id != current_id() {
+            return Err(RuntimeError::new(
+                "<Token> was created in a different Context",
+            ));
+        }
+        token.used.set(true);
+        let old = token.old.clone();
+        update_current(|s| s.with(self.id, old));
+        Ok(())
+    }
+}
+
+impl<T> fmt::Debug for ContextVar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<ContextVar name='{}'>", self.name)
+    }
+}
+
+/// `contextvars.Token`: made by [`ContextVar::set`], consumed once by
+/// [`ContextVar::reset`].
+pub struct Token<T> {
+    var_id: u64,
+    ctx_id: u64,
+    old: Option<Rc<dyn Any>>,
+    used: Cell<bool>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Token<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<Token{} var={}>",
+            if self.used.get() { " used" } else { "" },
+            self.var_id
+        )
+    }
+}

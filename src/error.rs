@@ -1,0 +1,355 @@
+//! Exceptions and the typed errors of the Future and the loop.
+//!
+//! Spec rules: `FUT-EXC-1` (an exception is an object with identity: the same
+//! object set on two futures, and returned or raised by every retrieval),
+//! `FUT-CANCEL-4` (a fresh [`CancelledError`] on every retrieval), and the
+//! C implementation's texts for [`InvalidStateError`] (`FUT-RESULT-1`,
+//! `FUT-EXCEPTION-1`, `FUT-SET-3`).
+//!
+//! Python's dynamic exceptions become data here: [`FutureError`] is what a
+//! Python call could raise, one variant per exception class the Future uses.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+/// An exception object: cheap to clone, compared by identity.
+///
+/// Cloning an `Exception` gives another handle to the same object, as
+/// assigning a Python exception to a second name does. Two exceptions are
+/// equal only when they are the same object ([`Exception::is`]), so
+/// `fut.result()` can be checked to raise exactly the object given to
+/// `set_exception`.
+///
+/// The type is `Send + Sync` so that outcomes can cross threads through the
+/// thread-safe submission path.
+///
+/// ```
+/// use asyncio_future::Exception;
+/// let e = Exception::new("ValueError", "boom");
+/// assert!(e.is(&e.clone()));
+/// assert!(!e.is(&Exception::new("ValueError", "boom")));
+/// assert_eq!(format!("{e:?}"), "ValueError('boom')");
+/// ```
+#[derive(Clone)]
+pub struct Exception(Arc<ExceptionInner>);
+
+struct ExceptionInner {
+    type_name: Cow<'static, str>,
+    message: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Exception {
+    /// A new exception object of the given Python-style class name with one
+    /// message argument: `Exception::new("ValueError", "boom")` is
+    /// `ValueError('boom')`.
+    pub fn new(type_name: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self::build(type_name.into(), Some(message.into()), None)
+    }
+
+    /// A new exception object with no arguments: `ValueError()`.
+    pub fn of_type(type_name: impl Into<Cow<'static, str>>) -> Self {
+        Self::build(type_name.into(), None, None)
+    }
+
+    /// Wraps a Rust error as an exception object. The class name is the
+    /// error's type name (its last path segment), the message its `Display`.
+    pub fn from_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
+        let full = std::any::type_name::<E>();
+        let short = full.rsplit("::").next().unwrap_or(full).to_owned();
+        let message = error.to_string();
+        Self::build(Cow::Owned(short), Some(message), Some(Box::new(error)))
+    }
+
+    fn build(
+        type_name: Cow<'static, str>,
+        message: Option<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Exception(Arc::new(ExceptionInner {
+            type_name,
+            message,
+            source,
+        }))
+    }
+
+    /// The class name, e.g. `"ValueError"`.
+    pub fn type_name(&self) -> &str {
+        &self.0.type_name
+    }
+
+    /// The message argument, if the exception was created with one.
+    pub fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+
+    /// Whether `self` and `other` are the same exception object (Python `is`).
+    pub fn is(&self, other: &Exception) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The wrapped Rust error, when made with [`Exception::from_error`].
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.source.as_deref().and_then(|e| e.downcast_ref::<E>())
+    }
+}
+
+impl PartialEq for Exception {
+    fn eq(&self, other: &Self) -> bool {
+        self.is(other)
+    }
+}
+
+impl Eq for Exception {}
+
+impl std::hash::Hash for Exception {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0), state);
+    }
+}
+
+/// Python's `repr`: `ValueError('boom')` or `ValueError()`.
+impl fmt::Debug for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.message {
+            Some(m) => write!(f, "{}({})", self.0.type_name, py_str_repr(m)),
+            None => write!(f, "{}()", self.0.type_name),
+        }
+    }
+}
+
+/// Python's traceback line: `ValueError: boom` or `ValueError`.
+impl fmt::Display for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.message {
+            Some(m) => write!(f, "{}: {}", self.0.type_name, m),
+            None => f.write_str(&self.0.type_name),
+        }
+    }
+}
+
+impl std::error::Error for Exception {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0.source {
+            Some(e) => Some(e.as_ref()),
+            None => None,
+        }
+    }
+}
+
+/// Renders a string the way Python's `repr` of a `str` does (single quotes
+/// unless the text contains one and no double quote).
+pub(crate) fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// `asyncio.InvalidStateError`: the operation is not allowed in the
+/// future's current state. Carries the C implementation's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidStateError {
+    message: &'static str,
+}
+
+impl InvalidStateError {
+    pub(crate) const fn new(message: &'static str) -> Self {
+        InvalidStateError { message }
+    }
+
+    /// The message, e.g. `"Result is not set."` or `"invalid state"`.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
+impl fmt::Display for InvalidStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for InvalidStateError {}
+
+/// `asyncio.CancelledError`, made fresh by every retrieval from a cancelled
+/// future, carrying the message given to `cancel` (if any).
+#[derive(Clone, PartialEq, Eq)]
+pub struct CancelledError {
+    message: Option<Arc<str>>,
+}
+
+impl CancelledError {
+    /// A `CancelledError` with the given message (`None`: no arguments).
+    pub fn new(message: Option<&str>) -> Self {
+        CancelledError {
+            message: message.map(Arc::from),
+        }
+    }
+
+    pub(crate) fn from_shared(message: Option<Arc<str>>) -> Self {
+        CancelledError { message }
+    }
+
+    /// The cancel message, if `cancel` was given one.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    pub(crate) fn shared_message(&self) -> Option<Arc<str>> {
+        self.message.clone()
+    }
+}
+
+/// Python's `repr`: `CancelledError('msg')` or `CancelledError()`.
+impl fmt::Debug for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "CancelledError({})", py_str_repr(m)),
+            None => f.write_str("CancelledError()"),
+        }
+    }
+}
+
+impl fmt::Display for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "CancelledError: {m}"),
+            None => f.write_str("CancelledError"),
+        }
+    }
+}
+
+impl std::error::Error for CancelledError {}
+
+/// `RuntimeError`: misuse of the loop or of a task (a closed loop, a loop
+/// already running, no running loop, a future of another loop, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeError {
+    message: Cow<'static, str>,
+}
+
+impl RuntimeError {
+    pub(crate) fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        RuntimeError {
+            message: message.into(),
+        }
+    }
+
+    /// The message, e.g. `"Event loop is closed"`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+/// Everything a Future operation can raise, as data.
+///
+/// `result()` and `await` give `Exception` (the stored object itself),
+/// `Cancelled` (a fresh error) or `InvalidState`; loop misuse gives
+/// `Runtime`. The `?` operator converts each typed error into this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FutureError {
+    /// `asyncio.InvalidStateError`.
+    InvalidState(InvalidStateError),
+    /// `asyncio.CancelledError`.
+    Cancelled(CancelledError),
+    /// The exception stored by `set_exception` (the same object).
+    Exception(Exception),
+    /// `RuntimeError` raised by the loop or a task.
+    Runtime(RuntimeError),
+}
+
+impl FutureError {
+    /// Converts the error into an exception object, as Python would see the
+    /// raised value: `Exception` gives the stored object itself, the other
+    /// variants a new object of the matching class.
+    pub fn into_exception(self) -> Exception {
+        match self {
+            FutureError::Exception(e) => e,
+            FutureError::InvalidState(e) => Exception::new("InvalidStateError", e.message()),
+            FutureError::Cancelled(e) => match e.message() {
+                Some(m) => Exception::new("CancelledError", m),
+                None => Exception::of_type("CancelledError"),
+            },
+            FutureError::Runtime(e) => Exception::new("RuntimeError", e.message().to_owned()),
+        }
+    }
+
+    /// Whether this is a `CancelledError`.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, FutureError::Cancelled(_))
+    }
+}
+
+impl fmt::Display for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::InvalidState(e) => write!(f, "InvalidStateError: {e}"),
+            FutureError::Cancelled(e) => fmt::Display::fmt(e, f),
+            FutureError::Exception(e) => fmt::Display::fmt(e, f),
+            FutureError::Runtime(e) => write!(f, "RuntimeError: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for FutureError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FutureError::InvalidState(e) => Some(e),
+            FutureError::Cancelled(e) => Some(e),
+            FutureError::Exception(e) => Some(e),
+            FutureError::Runtime(e) => Some(e),
+        }
+    }
+}
+
+impl From<InvalidStateError> for FutureError {
+    fn from(e: InvalidStateError) -> Self {
+        FutureError::InvalidState(e)
+    }
+}
+
+impl From<CancelledError> for FutureError {
+    fn from(e: CancelledError) -> Self {
+        FutureError::Cancelled(e)
+    }
+}
+
+impl From<Exception> for FutureError {
+    fn from(e: Exception) -> Self {
+        FutureError::Exception(e)
+    }
+}
+
+impl From<RuntimeError> for FutureError {
+    fn from(e: RuntimeError) -> Self {
+        FutureError::Runtime(e)
+    }
+}

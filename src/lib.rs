@@ -1,0 +1,51 @@
+//! # asyncio-future
+//!
+//! A faithful Rust implementation of Python's `asyncio.Future` and of the
+//! small single-threaded event loop it is bound to. CPython 3.11+ (its C
+//! `_asyncio.Future`) is the judge of behaviour; `spec/` states the rules,
+//! each with an ID that the tests name.
+//!
+//! - [`Future`]: PENDING → FINISHED (result or exception) | CANCELLED, every
+//!   operation decided by one [transition table](transitions::TABLE).
+//! - Done callbacks are never called synchronously: completion schedules
+//!   them with the loop's `call_soon`, in registration order, each in the
+//!   [`Context`] captured when it was added.
+//! - [`EventLoop`]: `call_soon`, `call_later`/`call_at`, `run_forever`/`stop`
+//!   with CPython's iteration semantics, `run_until_complete`, tasks,
+//!   an exception handler, and a virtual clock for deterministic tests.
+//! - [`Task`]: a Rust future driven by the loop; `fut.await` inside a task
+//!   resumes in the awaited future's done-callback slot, as in CPython.
+//!
+//! ```
+//! use asyncio_future::{EventLoop, FutureError};
+//!
+//! let lp = EventLoop::with_virtual_clock();
+//! let fut = lp.create_future::<String>();
+//! let setter = fut.clone();
+//! lp.call_later(1.0, move || { setter.set_result("world".into()).unwrap(); }).unwrap();
+//! let task = lp.create_task(async move {
+//!     let v = fut.await?;
+//!     Ok::<_, FutureError>(format!("hello {v}"))
+//! }).unwrap();
+//! assert_eq!(lp.run_until_complete(&task), Ok("hello world".to_string()));
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod callback;
+mod context;
+mod error;
+mod event_loop;
+mod future;
+mod task;
+pub mod transitions;
+
+pub use callback::Callback;
+pub use context::{copy_context, Context, ContextVar, Token};
+pub use error::{CancelledError, Exception, FutureError, InvalidStateError, RuntimeError};
+pub use event_loop::{
+    get_running_loop, ErrorContext, EventLoop, ExceptionHandler, Handle, LoopHandle, TimerHandle,
+};
+pub use future::Future;
+pub use task::{run, sleep, Task};

@@ -1,0 +1,133 @@
+//! Allocation counts, asserted exactly (spec FUT-ALLOC-1): one allocation
+//! per future; none to schedule and run its done callbacks beyond the
+//! callback values themselves; none per await round trip of a task.
+//! Counted per thread, so parallel tests do not disturb each other.
+
+#![allow(unsafe_code)] // the counting allocator below; the library forbids unsafe
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use asyncio_future::{Callback, EventLoop, Future, FutureError};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every method forwards to `System` with the same arguments, so the
+// `GlobalAlloc` contract holds as it does for `System`; the counter is a
+// thread-local `Cell` touched with `try_with` (no allocation, no panic).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn count<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCS.with(|c| c.get());
+    let r = f();
+    (ALLOCS.with(|c| c.get()) - before, r)
+}
+
+/// One iteration without scheduling anything (`stop()` first).
+fn iterate(lp: &EventLoop) {
+    lp.stop();
+    lp.run_forever().unwrap();
+}
+
+fn warm_up(lp: &EventLoop, callbacks: usize) {
+    for _ in 0..3 {
+        let f = lp.create_future::<i32>();
+        for _ in 0..callbacks {
+            f.add_done_callback(|_: &Future<i32>| {}, None);
+        }
+        f.set_result(0).unwrap();
+        iterate(lp);
+    }
+}
+
+#[test]
+fn creating_a_future_allocates_once() {
+    let lp = EventLoop::new();
+    let (n, f) = count(|| lp.create_future::<u64>());
+    assert_eq!(n, 1);
+    let (n, _) = count(|| drop(f));
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn one_done_callback_scheduled_and_run_allocates_nothing() {
+    let lp = EventLoop::new();
+    warm_up(&lp, 1);
+    let ran = std::rc::Rc::new(Cell::new(0));
+    let r = ran.clone();
+    let (n, cb) = count(|| Callback::new(move |_: &Future<i32>| r.set(r.get() + 1)));
+    assert_eq!(n, 1, "the callback value itself");
+    let (n, f) = count(|| lp.create_future::<i32>());
+    assert_eq!(n, 1);
+    let (n, ()) = count(|| f.add_done_callback(cb.clone(), None));
+    assert_eq!(n, 0, "the first registration is stored inline");
+    let (n, ()) = count(|| {
+        f.set_result(5).unwrap();
+        iterate(&lp);
+    });
+    assert_eq!(n, 0, "scheduling and running the callback");
+    assert_eq!(ran.get(), 1);
+}
+
+#[test]
+fn many_done_callbacks_scheduled_and_run_allocate_nothing() {
+    let lp = EventLoop::new();
+    warm_up(&lp, 8);
+    let cb = Callback::new(|_: &Future<i32>| {});
+    let f = lp.create_future::<i32>();
+    for _ in 0..8 {
+        f.add_done_callback(cb.clone(), None);
+    }
+    let (n, ()) = count(|| {
+        f.set_result(5).unwrap();
+        iterate(&lp);
+    });
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn await_round_trip_of_an_existing_task_allocates_nothing() {
+    let lp = EventLoop::new();
+    const N: usize = 64;
+    let futures: Vec<Future<usize>> = (0..N).map(|_| lp.create_future()).collect();
+    let fs = futures.clone();
+    let task = lp
+        .create_task(async move {
+            let mut sum = 0;
+            for f in fs {
+                sum += f.await?;
+            }
+            Ok::<_, FutureError>(sum)
+        })
+        .unwrap();
+    iterate(&lp); // first step: waits on futures[0]
+    futures[0].set_result(0).unwrap();
+    iterate(&lp); // warm the ready queue
+    let (n, ()) = count(|| {
+        for (i, f) in futures.iter().enumerate().skip(1) {
+            f.set_result(i).unwrap();
+            iterate(&lp);
+        }
+    });
+    assert_eq!(n, 0);
+    assert_eq!(task.result(), Ok(N * (N - 1) / 2));
+}

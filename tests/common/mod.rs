@@ -1,0 +1,110 @@
+//! Shared fixtures: one per future state (smoltcp style), a recorder for
+//! the order things run in, and a one-iteration driver.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use asyncio_future::{ErrorContext, EventLoop, Exception, Future};
+
+/// Runs exactly one loop iteration, as `loop.call_soon(loop.stop);
+/// loop.run_forever()` does in CPython.
+pub fn run_one(lp: &EventLoop) {
+    let stopper = lp.clone();
+    lp.call_soon(move || stopper.stop()).unwrap();
+    lp.run_forever().unwrap();
+}
+
+/// Runs iterations until nothing more is ready (bounded).
+pub fn run_all(lp: &EventLoop) {
+    for _ in 0..10_000 {
+        if lp.ready_count() == 0 {
+            return;
+        }
+        run_one(lp);
+    }
+    panic!("the loop did not settle");
+}
+
+/// An ordered record of events.
+#[derive(Clone, Default)]
+pub struct Log(Rc<RefCell<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, s: impl Into<String>) {
+        self.0.borrow_mut().push(s.into());
+    }
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+    pub fn get(&self) -> Vec<String> {
+        self.0.borrow().clone()
+    }
+    pub fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+    /// A callback that records `name` each time it runs.
+    pub fn callback<T: 'static>(&self, name: &str) -> asyncio_future::Callback<T> {
+        let log = self.clone();
+        let name = name.to_owned();
+        asyncio_future::Callback::named(name.clone(), move |_f: &Future<T>| log.push(name.clone()))
+    }
+}
+
+/// Captures every exception-handler report of a loop.
+#[derive(Clone, Default)]
+pub struct Reports(Rc<RefCell<Vec<ErrorContext>>>);
+
+impl Reports {
+    pub fn install(lp: &EventLoop) -> Self {
+        let r = Reports::default();
+        let sink = r.clone();
+        lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &ErrorContext| {
+            sink.0.borrow_mut().push(ctx.clone())
+        }));
+        r
+    }
+    pub fn get(&self) -> Vec<ErrorContext> {
+        self.0.borrow().clone()
+    }
+    pub fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+    pub fn messages(&self) -> Vec<String> {
+        self.0.borrow().iter().map(|c| c.message.clone()).collect()
+    }
+}
+
+// ---- one fixture per state ------------------------------------------------
+
+pub fn pending(lp: &EventLoop) -> Future<i32> {
+    lp.create_future()
+}
+
+pub fn finished_result(lp: &EventLoop) -> Future<i32> {
+    let f = lp.create_future();
+    f.set_result(42).unwrap();
+    f
+}
+
+/// FINISHED with an exception nobody retrieved yet.
+pub fn finished_exception(lp: &EventLoop) -> (Future<i32>, Exception) {
+    let f = lp.create_future();
+    let e = Exception::new("ValueError", "boom");
+    f.set_exception(e.clone()).unwrap();
+    (f, e)
+}
+
+/// FINISHED with an exception already retrieved by `exception()`.
+pub fn finished_exception_retrieved(lp: &EventLoop) -> (Future<i32>, Exception) {
+    let (f, e) = finished_exception(lp);
+    assert!(f.exception().unwrap().unwrap().is(&e));
+    (f, e)
+}
+
+/// CANCELLED with message "stop".
+pub fn cancelled(lp: &EventLoop) -> Future<i32> {
+    let f = lp.create_future();
+    assert!(f.cancel(Some("stop")));
+    f
+}

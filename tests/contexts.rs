@@ -1,0 +1,90 @@
+//! contextvars semantics: Context, ContextVar, Token, copy_context,
+//! Context::run. Spec rules CTX-VAR-1, CTX-VAR-2, CTX-COPY-1, CTX-RUN-2.
+
+use asyncio_future::{copy_context, Context, ContextVar};
+
+#[test]
+fn test_var_get_set_default() {
+    // CTX-VAR-1
+    let v = ContextVar::<i32>::new("v");
+    assert_eq!(v.get(), None);
+    let d = ContextVar::with_default("d", 7);
+    assert_eq!(d.get(), Some(7));
+    d.set(8);
+    assert_eq!(d.get(), Some(8));
+    assert_eq!(d.name(), "d");
+}
+
+#[test]
+fn test_copy_is_a_snapshot() {
+    // CTX-COPY-1: later sets are not seen by an earlier copy, and the other
+    // way round
+    let v = ContextVar::new("v");
+    v.set(1);
+    let ctx = copy_context();
+    v.set(2);
+    assert_eq!(ctx.get(&v), Some(1));
+    ctx.run(|| v.set(3)).unwrap();
+    assert_eq!(ctx.get(&v), Some(3));
+    assert_eq!(v.get(), Some(2));
+    let copy = ctx.copy();
+    assert!(!copy.ptr_eq(&ctx));
+    assert_eq!(copy.get(&v), Some(3));
+    assert_eq!(copy.len(), ctx.len());
+}
+
+#[test]
+fn test_copy_of_large_context_shares_the_map() {
+    // CTX-COPY-1: O(1) — copying 10,000 contexts of 1,000 variables each
+    // must not copy the variables (the map is persistent and shared).
+    let vars: Vec<ContextVar<usize>> = (0..1000).map(|i| ContextVar::new(&i.to_string())).collect();
+    for (i, v) in vars.iter().enumerate() {
+        v.set(i);
+    }
+    let copies: Vec<Context> = (0..10_000).map(|_| copy_context()).collect();
+    assert!(copies.iter().all(|c| c.len() == 1000));
+    assert_eq!(copies[9_999].get(&vars[500]), Some(500));
+}
+
+#[test]
+fn test_run_nested_and_reentry_is_refused() {
+    // CTX-RUN-2: a context cannot be entered twice
+    let ctx = Context::new();
+    let inner = ctx.run(|| ctx.run(|| ()).map_err(|e| e.message().to_owned()));
+    assert_eq!(
+        inner.unwrap(),
+        Err("cannot enter context: <Context> is already entered".to_owned())
+    );
+    // after leaving, it can be entered again
+    assert!(ctx.run(|| ()).is_ok());
+}
+
+#[test]
+fn test_token_reset_rules() {
+    // CTX-VAR-2: reset restores; a token is used once, by its variable, in
+    // its context
+    let v = ContextVar::new("v");
+    let w = ContextVar::new("w");
+    v.set(1);
+    let t = v.set(2);
+    assert_eq!(
+        w.reset(&t).unwrap_err().message(),
+        "<Token> was created by a different ContextVar"
+    );
+    let other = Context::new();
+    assert_eq!(
+        other
+            .run(|| v.reset(&t).map_err(|e| e.message().to_owned()))
+            .unwrap(),
+        Err("<Token> was created in a different Context".to_owned())
+    );
+    v.reset(&t).unwrap();
+    assert_eq!(v.get(), Some(1));
+    assert_eq!(
+        v.reset(&t).unwrap_err().message(),
+        "<Token> has already been used once"
+    );
+    let t2 = w.set(5);
+    w.reset(&t2).unwrap();
+    assert_eq!(w.get(), None, "reset to unset");
+}
