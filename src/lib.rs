@@ -39,6 +39,7 @@ mod error;
 mod event_loop;
 mod future;
 mod task;
+pub mod trace;
 pub mod transitions;
 
 pub use callback::Callback;

@@ -1,0 +1,131 @@
+//! `future-trace`: replays trace-format-v1 files (`spec/trace-format.md`)
+//! against this crate.
+//!
+//! ```text
+//! future-trace run FILE...     print every step as `STEP -> OUTCOME` (observed)
+//! future-trace check FILE...   compare each `-> EXPECTED` with what is observed
+//! ```
+//!
+//! `-` reads standard input. `check` prints `file:line` with the expected and
+//! observed outcome for each mismatch and ends with `N passed, M failed`
+//! (files). Exit status: 0 all passed, 1 some outcome differs, 2 unusable
+//! input (malformed trace, unreadable file, bad arguments), reported as
+//! `file:line: reason`.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use asyncio_future::trace::{self, Trace, TraceError};
+
+const USAGE: &str = "usage: future-trace run FILE...\n       future-trace check FILE...\n(`-` reads standard input)";
+
+fn read(path: &str) -> Result<(String, String), (String, TraceError)> {
+    let display = if path == "-" { "<stdin>" } else { path }.to_owned();
+    let mut bytes = Vec::new();
+    let read = if path == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::read(path).map(|b| bytes = b)
+    };
+    if let Err(e) = read {
+        return Err((
+            display,
+            TraceError {
+                line: 0,
+                reason: format!("cannot read: {e}"),
+            },
+        ));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((display, text)),
+        Err(e) => Err((
+            display,
+            TraceError {
+                line: 0,
+                reason: format!("not valid UTF-8 ({e})"),
+            },
+        )),
+    }
+}
+
+fn load(path: &str) -> Result<(String, Trace, Vec<String>), (String, TraceError)> {
+    let (display, text) = read(path)?;
+    let parsed = trace::parse(&text).map_err(|e| (display.clone(), e))?;
+    let outcomes = trace::replay(&parsed).map_err(|e| (display.clone(), e))?;
+    Ok((display, parsed, outcomes))
+}
+
+fn report(display: &str, e: &TraceError) {
+    if e.line > 0 {
+        eprintln!("{display}:{}: {}", e.line, e.reason);
+    } else {
+        eprintln!("{display}: {}", e.reason);
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, files) = match args.split_first() {
+        Some((c, f)) if (c == "run" || c == "check") && !f.is_empty() => (c.as_str(), f),
+        Some((c, _)) if c == "-h" || c == "--help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let (mut passed, mut failed, mut unusable) = (0usize, 0usize, false);
+    for path in files {
+        let (display, parsed, outcomes) = match load(path) {
+            Ok(x) => x,
+            Err((display, e)) => {
+                report(&display, &e);
+                unusable = true;
+                failed += 1;
+                continue;
+            }
+        };
+        let steps = parsed.steps().zip(&outcomes);
+        if command == "run" {
+            for (line, observed) in steps {
+                let text = line
+                    .raw
+                    .split_once(" -> ")
+                    .map_or(line.raw.as_str(), |(s, _)| s);
+                let _ = writeln!(stdout, "{text} -> {observed}");
+            }
+            continue;
+        }
+        let mut ok = true;
+        for (line, observed) in steps {
+            if let Some(expected) = &line.expected {
+                if expected != observed {
+                    ok = false;
+                    let _ = writeln!(
+                        stdout,
+                        "{display}:{}: expected {expected}\n{display}:{}: observed {observed}",
+                        line.number, line.number
+                    );
+                }
+            }
+        }
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    if command == "check" {
+        let _ = writeln!(stdout, "{passed} passed, {failed} failed");
+    }
+    if unusable {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
