@@ -150,13 +150,22 @@ pub(crate) enum Callbacks {
 
 impl Callbacks {
     pub(crate) fn push(&mut self, reg: Registration) {
-        match std::mem::take(self) {
+        match self {
+            Callbacks::Many(v) => v.push(reg),
             Callbacks::Empty => *self = Callbacks::One(reg),
-            Callbacks::One(first) => *self = Callbacks::Many(vec![first, reg]),
-            Callbacks::Many(mut v) => {
-                v.push(reg);
-                *self = Callbacks::Many(v);
+            Callbacks::One(_) => {
+                if let Callbacks::One(first) = std::mem::take(self) {
+                    *self = Callbacks::Many(vec![first, reg]);
+                }
             }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Callbacks::Empty => true,
+            Callbacks::One(_) => false,
+            Callbacks::Many(v) => v.is_empty(),
         }
     }
 
@@ -205,10 +214,6 @@ impl Callbacks {
             Callbacks::One(r) => std::slice::from_ref(r).iter(),
             Callbacks::Many(v) => v.iter(),
         }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.iter().len()
     }
 }
 

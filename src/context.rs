@@ -63,12 +63,17 @@ fn next_id() -> u64 {
 /// captured snapshot (private to one callback run), or an entered
 /// [`Context`] object.
 enum Active {
-    Snapshot { data: Snapshot, id: u64 },
+    /// `id` identifies this activation for tokens; 0 until a token needs it
+    /// (most callback runs never make one, so they skip the counter).
+    Snapshot {
+        data: Snapshot,
+        id: u64,
+    },
     Entered(Context),
 }
 
 thread_local! {
-    static CURRENT: RefCell<Active> = RefCell::new(Active::Snapshot { data: Snapshot::default(), id: next_id() });
+    static CURRENT: RefCell<Active> = const { RefCell::new(Active::Snapshot { data: Snapshot(None), id: 0 }) };
 }
 
 fn current_snapshot() -> Snapshot {
@@ -79,8 +84,13 @@ fn current_snapshot() -> Snapshot {
 }
 
 fn current_id() -> u64 {
-    CURRENT.with(|c| match &*c.borrow() {
-        Active::Snapshot { id, .. } => *id,
+    CURRENT.with(|c| match &mut *c.borrow_mut() {
+        Active::Snapshot { id, .. } => {
+            if *id == 0 {
+                *id = next_id();
+            }
+            *id
+        }
         Active::Entered(ctx) => ctx.0.id,
     })
 }
@@ -150,7 +160,7 @@ impl CtxRef {
             CtxRef::Snapshot(s) => {
                 let _restore = enter(Active::Snapshot {
                     data: s.clone(),
-                    id: next_id(),
+                    id: 0,
                 });
                 Ok(f())
             }

@@ -28,14 +28,13 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::callback::{Callbacks, DoneCallback, Registration};
 use crate::context::{Context, CtxRef};
 use crate::error::{Exception, FutureError, RuntimeError};
 use crate::future::{AnyFuture, Future};
+use crate::sync::{self, Arc, AtomicBool, Condvar, Mutex, MutexGuard, Ordering};
 use crate::task::{Task, TaskStep};
 
 /// What the loop's ready queue holds.
@@ -201,20 +200,53 @@ enum Clock {
 
 /// What another thread may hand to the loop.
 pub(crate) enum RemoteItem {
-    Call(Box<dyn FnOnce() + Send>),
+    /// `call_soon_threadsafe(callback)`, with the callback's name for
+    /// reports.
+    Call(Box<dyn FnOnce() + Send>, &'static str),
+    /// A task's `Waker` fired: schedule a step of task `id`.
     Wake(u64),
 }
 
+/// The remote queue's contents, guarded by [`Shared::queue`].
 #[derive(Default)]
 pub(crate) struct RemoteQueue {
     items: VecDeque<RemoteItem>,
     closed: bool,
+    #[cfg(asyncio_future_loom)]
+    stats: RemoteStats,
 }
 
-/// The thread-safe part of a loop: the remote queue and the condition
-/// variable an idle loop waits on. Producers push under the lock and
-/// notify; the loop checks the queue under the same lock before waiting,
-/// so no wake-up is lost.
+/// Counters of the remote-queue protocol, kept under its lock, for the loom
+/// models to assert on (only under `--cfg asyncio_future_loom`).
+#[cfg(asyncio_future_loom)]
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// Pushes accepted (calls and wakes).
+    pub accepted: usize,
+    /// Pushes refused because the loop was closed.
+    pub refused: usize,
+    /// Items the loop took from the queue.
+    pub taken: usize,
+    /// Items `close` took back without the loop having taken them.
+    pub discarded: usize,
+    /// Times the loop blocked on the condition variable.
+    pub waits: usize,
+}
+
+/// The thread-safe part of a loop: the remote queue that
+/// `call_soon_threadsafe` and task wakers push to, and the condition
+/// variable an idle loop waits on. Built on [`crate::sync`], so the loom
+/// models check this very code.
+///
+/// The wake-up protocol (spec `THREAD-WAKE-1`): a producer pushes under the
+/// lock, then notifies; the loop decides to wait by looking at the queue
+/// under that same lock, and re-checks it after every wake-up. So a push is
+/// either seen by the check or happens after the loop is waiting, when the
+/// notification reaches it: no wake-up is lost, and the loop never polls.
+/// `pending` is only a hint that lets a loop with work at hand skip the
+/// lock when nothing was pushed; a push it misses is taken by the next
+/// iteration.
 #[derive(Default)]
 pub(crate) struct Shared {
     queue: Mutex<RemoteQueue>,
@@ -223,54 +255,154 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, RemoteQueue> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Pushes an item; gives it back when the loop is closed.
+    /// Pushes an item and wakes the loop; gives the item back when the loop
+    /// is closed (`THREAD-SUBMIT-2`).
     pub(crate) fn push(&self, item: RemoteItem) -> Result<(), RemoteItem> {
-        let mut q = self.lock();
+        let mut q = sync::lock(&self.queue);
         if q.closed {
+            #[cfg(asyncio_future_loom)]
+            {
+                q.stats.refused += 1;
+            }
             return Err(item);
         }
         q.items.push_back(item);
+        #[cfg(asyncio_future_loom)]
+        {
+            q.stats.accepted += 1;
+        }
         self.pending.store(true, Ordering::Release);
         drop(q);
         self.ready.notify_one();
         Ok(())
     }
 
-    fn close(&self) -> VecDeque<RemoteItem> {
-        let mut q = self.lock();
+    /// Refuses every later push and takes back what the loop has not taken
+    /// (`THREAD-SUBMIT-3`): the caller drops it outside the lock; dropping
+    /// reports the discarded callbacks.
+    pub(crate) fn close(&self) -> Discarded {
+        let mut q = sync::lock(&self.queue);
         q.closed = true;
         self.pending.store(false, Ordering::Release);
-        std::mem::take(&mut q.items)
+        let items = std::mem::take(&mut q.items);
+        #[cfg(asyncio_future_loom)]
+        {
+            q.stats.discarded += items.len();
+        }
+        Discarded(items)
     }
 
     /// Takes what is queued, first waiting up to `timeout` (`None`: no
-    /// limit) when nothing is.
-    fn take(&self, timeout: Option<Duration>) -> VecDeque<RemoteItem> {
-        if timeout == Some(Duration::ZERO) && !self.pending.load(Ordering::Acquire) {
+    /// limit) while nothing is: the loop's idle wait. A closed queue is
+    /// never waited on.
+    pub(crate) fn take(&self, timeout: Option<Duration>) -> VecDeque<RemoteItem> {
+        let hint = self.pending.load(Ordering::Acquire);
+        if timeout == Some(Duration::ZERO) && !hint {
             return VecDeque::new();
         }
-        let mut q = self.lock();
-        if q.items.is_empty() {
-            q = match timeout {
-                Some(Duration::ZERO) => q,
-                Some(t) => {
-                    self.ready
-                        .wait_timeout_while(q, t, |q| q.items.is_empty())
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0
-                }
-                None => self
-                    .ready
-                    .wait_while(q, |q| q.items.is_empty())
-                    .unwrap_or_else(|e| e.into_inner()),
-            };
+        let mut q = sync::lock(&self.queue);
+        if timeout != Some(Duration::ZERO) {
+            // `None` inside: no limit (also for a timeout too large to add).
+            let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+            q = self.idle_wait(q, deadline, hint);
         }
         self.pending.store(false, Ordering::Release);
-        std::mem::take(&mut q.items)
+        let items = std::mem::take(&mut q.items);
+        #[cfg(asyncio_future_loom)]
+        {
+            q.stats.taken += items.len();
+        }
+        items
+    }
+
+    /// THREAD-WAKE-1: the decision to wait is taken under the lock the
+    /// producers push under, and re-taken after every wake-up.
+    fn idle_wait<'a>(
+        &self,
+        q: MutexGuard<'a, RemoteQueue>,
+        deadline: Option<Instant>,
+        _hint: bool,
+    ) -> MutexGuard<'a, RemoteQueue> {
+        #[cfg(asyncio_future_loom)]
+        if sync::broken_wakeup() {
+            return self.broken_idle_wait(q, deadline, _hint);
+        }
+        let idle = |q: &RemoteQueue| q.items.is_empty() && !q.closed;
+        #[cfg(asyncio_future_loom)]
+        let q = {
+            let mut q = q;
+            if idle(&q) {
+                q.stats.waits += 1;
+            }
+            q
+        };
+        sync::wait_until(&self.ready, q, deadline, idle).0
+    }
+
+    /// The broken protocol, which the loom model must catch (only under
+    /// `--cfg asyncio_future_loom`, switched on per model thread by
+    /// `sync::break_wakeup_protocol`): the decision to wait is taken from
+    /// the hint read before locking, and the queue is not looked at again.
+    /// A push between that read and the wait notifies nobody, and the loop
+    /// sleeps on.
+    #[cfg(asyncio_future_loom)]
+    fn broken_idle_wait<'a>(
+        &self,
+        mut q: MutexGuard<'a, RemoteQueue>,
+        deadline: Option<Instant>,
+        hint: bool,
+    ) -> MutexGuard<'a, RemoteQueue> {
+        if hint || q.closed {
+            return q;
+        }
+        q.stats.waits += 1;
+        // Blocked on the first check only: one wait, whatever the queue holds.
+        let mut waited = false;
+        sync::wait_until(&self.ready, q, deadline, |_| {
+            !std::mem::replace(&mut waited, true)
+        })
+        .0
+    }
+
+    #[cfg(asyncio_future_loom)]
+    fn stats(&self) -> RemoteStats {
+        sync::lock(&self.queue).stats
+    }
+}
+
+/// What [`Shared::close`] took back from the queue. Dropping it drops the
+/// items, first reporting the discarded `call_soon_threadsafe` callbacks
+/// through the `log` facade at error level, target `"asyncio"` (as the
+/// default exception handler does), so that nothing is dropped silently.
+/// Discarded wakes are not reported: their tasks were dropped with the loop.
+pub(crate) struct Discarded(VecDeque<RemoteItem>);
+
+impl Discarded {
+    /// Drops the discarded items and returns the report to make, if any
+    /// callback was among them.
+    pub(crate) fn report(&mut self) -> Option<String> {
+        let names: Vec<String> = std::mem::take(&mut self.0)
+            .into_iter()
+            .filter_map(|item| match item {
+                RemoteItem::Call(_, name) => Some(format!("{name}()")),
+                RemoteItem::Wake(_) => None,
+            })
+            .collect();
+        (!names.is_empty()).then(|| {
+            format!(
+                "Event loop is closed: callbacks submitted with call_soon_threadsafe discarded: [{}]",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// Items nobody reported (the loop was dropped without `close`) are logged.
+impl Drop for Discarded {
+    fn drop(&mut self) {
+        if let Some(message) = self.report() {
+            log::error!(target: "asyncio", "{message}");
+        }
     }
 }
 
@@ -335,6 +467,14 @@ pub(crate) struct LoopInner {
     shared: Arc<Shared>,
     tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     next_task_id: Cell<u64>,
+}
+
+/// A loop dropped without `close()` refuses later submissions from other
+/// threads instead of accepting callbacks that would never run.
+impl Drop for LoopInner {
+    fn drop(&mut self) {
+        drop(self.shared.close());
+    }
 }
 
 /// The event loop: `asyncio.AbstractEventLoop`'s single-threaded core.
@@ -528,6 +668,10 @@ impl EventLoop {
             return;
         }
         let mut ready = self.0.ready.borrow_mut();
+        // A deliberately wrong variant for verification/harnesses_can_fail.sh
+        // (issue 4, part 5): LIFO instead of FIFO. Never built normally.
+        #[cfg(asyncio_future_mutant)]
+        let callbacks = callbacks.into_iter().collect::<Vec<_>>().into_iter().rev();
         for registration in callbacks {
             ready.push_back(Ready::Done {
                 future: future.clone(),
@@ -571,12 +715,23 @@ impl EventLoop {
         // captures, "never retrieved" reports), with no borrow held.
         let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
         let timers = std::mem::take(&mut *self.0.timers.borrow_mut());
-        let remote = self.0.shared.close();
+        let mut remote = self.0.shared.close();
         let tasks = std::mem::take(&mut *self.0.tasks.borrow_mut());
         drop(ready);
-        drop(tasks);
         drop(timers);
-        drop(remote);
+        // Accepted submissions that will never run: the handler is told
+        // (spec THREAD-SUBMIT-3).
+        if let Some(message) = remote.report() {
+            self.call_exception_handler(&ErrorContext::new(message));
+        }
+        // A task still pending would never run again; its Rust future may be
+        // in a cycle with the future it awaits (whose done callbacks hold
+        // the task's wake-up). Destroying it breaks the cycle, and the
+        // handler is told, as CPython logs "Task was destroyed but it is
+        // pending!" when it collects such a task (spec LOOP-CLOSE-3).
+        for task in tasks.into_values() {
+            task.destroy();
+        }
         Ok(())
     }
 
@@ -739,11 +894,12 @@ impl EventLoop {
             Some(Duration::ZERO)
         } else {
             self.drop_cancelled_timers();
-            inner
-                .timers
-                .borrow()
-                .peek()
-                .map(|t| Duration::from_secs_f64((t.when - self.time()).max(0.0)))
+            inner.timers.borrow().peek().map(|t| {
+                // At most a day at a time, as CPython's
+                // MAXIMUM_SELECT_TIMEOUT: `call_at(inf)` waits, and does
+                // not overflow the conversion.
+                Duration::from_secs_f64((t.when - self.time()).clamp(0.0, 24.0 * 3600.0))
+            })
         };
         let remote = match (&inner.clock, timeout) {
             (Clock::Virtual(now), Some(t)) if !t.is_zero() => {
@@ -800,7 +956,7 @@ impl EventLoop {
     fn accept_remote(&self, items: VecDeque<RemoteItem>) {
         for item in items {
             match item {
-                RemoteItem::Call(f) => {
+                RemoteItem::Call(f, _) => {
                     let handle = new_handle(f, CtxRef::capture());
                     self.push_ready(Ready::Handle(handle));
                 }
@@ -891,7 +1047,22 @@ impl fmt::Debug for EventLoop {
     }
 }
 
-/// A `Send + Sync` handle to a loop, for other threads.
+/// A `Send + Sync` handle to a loop, for other threads: the way in that
+/// `loop.call_soon_threadsafe` is in asyncio. Made by [`EventLoop::remote`];
+/// clones reach the same loop.
+///
+/// ```
+/// use asyncio_future::{get_running_loop, EventLoop};
+/// let lp = EventLoop::new();
+/// let remote = lp.remote();
+/// let worker = std::thread::spawn(move || {
+///     remote.call_soon_threadsafe(|| get_running_loop().unwrap().stop()).unwrap();
+/// });
+/// lp.run_forever().unwrap(); // idle until the worker's callback wakes it
+/// worker.join().unwrap();
+/// lp.close().unwrap();
+/// assert!(lp.remote().call_soon_threadsafe(|| ()).is_err());
+/// ```
 #[derive(Clone)]
 pub struct LoopHandle {
     shared: Arc<Shared>,
@@ -899,16 +1070,34 @@ pub struct LoopHandle {
 
 impl LoopHandle {
     /// `loop.call_soon_threadsafe(callback)`: queues `callback` to run on
-    /// the loop's thread and wakes the loop if it is idle. Callbacks from
-    /// one thread run in submission order. `RuntimeError` once the loop is
-    /// closed (the callback is dropped and the submitter told).
+    /// the loop's thread and wakes the loop if it is idle (spec
+    /// `THREAD-SUBMIT-1`, `THREAD-WAKE-1`). The loop takes what was
+    /// submitted at the start of each iteration and runs it in that
+    /// iteration, in a copy of the loop thread's current context (a
+    /// [`Context`] cannot cross threads); callbacks from one thread run in
+    /// submission order. `RuntimeError("Event loop is closed")` once the
+    /// loop is closed: the callback is dropped, in this thread, and never
+    /// runs (`THREAD-SUBMIT-2`). A callback accepted before the loop closed
+    /// but not yet taken by it is discarded by `close()` and reported
+    /// (`THREAD-SUBMIT-3`).
     pub fn call_soon_threadsafe<F: FnOnce() + Send + 'static>(
         &self,
         callback: F,
     ) -> Result<(), RuntimeError> {
         self.shared
-            .push(RemoteItem::Call(Box::new(callback)))
+            .push(RemoteItem::Call(
+                Box::new(callback),
+                std::any::type_name::<F>(),
+            ))
             .map_err(|_| RuntimeError::new("Event loop is closed"))
+    }
+
+    /// The remote queue's protocol counters (only under
+    /// `--cfg asyncio_future_loom`, for the loom models).
+    #[cfg(asyncio_future_loom)]
+    #[doc(hidden)]
+    pub fn remote_stats(&self) -> RemoteStats {
+        self.shared.stats()
     }
 }
 

@@ -223,7 +223,6 @@ pub(crate) trait AnyFuture: Any {
     /// CPython `Task.__wakeup` calls `result()` on the future it was woken
     /// by: this marks an exception as retrieved, through the table.
     fn retrieve(&self);
-    fn loop_ptr(&self) -> *const ();
 }
 
 impl<T: 'static> AnyFuture for Core<T> {
@@ -242,10 +241,6 @@ impl<T: 'static> AnyFuture for Core<T> {
     fn retrieve(&self) {
         let cell = self.cell(Operation::Result);
         self.enter(&cell, Payload::None);
-    }
-
-    fn loop_ptr(&self) -> *const () {
-        self.event_loop.ptr()
     }
 }
 
@@ -314,7 +309,7 @@ impl<T: 'static> Future<T> {
 
     /// Hands the callbacks a transition returned to the loop's `call_soon`.
     fn schedule(&self, callbacks: Callbacks) {
-        if callbacks.len() > 0 {
+        if !callbacks.is_empty() {
             self.0.event_loop.schedule_done(self.erased(), callbacks);
         }
     }
@@ -490,9 +485,15 @@ impl<T: 'static> Future<T> {
         }
     }
 
-    /// The loop-identity check CPython's Task does when it gets a future.
-    fn same_loop(&self, ptr: *const ()) -> bool {
-        std::ptr::eq(self.0.event_loop.ptr(), ptr)
+    /// The loop this future is bound to, as an address (CPython's Task
+    /// compares loops by identity).
+    pub(crate) fn loop_ptr(&self) -> *const () {
+        self.0.event_loop.ptr()
+    }
+
+    /// The future's address, for identity checks without an `Rc` clone.
+    pub(crate) fn data_ptr(&self) -> *const () {
+        Rc::as_ptr(&self.0).cast()
     }
 }
 
@@ -527,48 +528,49 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let current = task::current();
-        if let Some(task) = &current {
-            if let Some(msg) = task.take_pending_cancel() {
-                return Poll::Ready(Err(CancelledError::from_shared(msg).into()));
+        task::with_current(|current| {
+            if let Some(task) = current {
+                if let Some(msg) = task.take_pending_cancel() {
+                    return Poll::Ready(Err(CancelledError::from_shared(msg).into()));
+                }
+                if !std::ptr::eq(this.loop_ptr(), task.loop_ptr()) {
+                    return Poll::Ready(Err(RuntimeError::new(format!(
+                        "Task got Future {} attached to a different loop",
+                        this.0.repr()
+                    ))
+                    .into()));
+                }
             }
-            if !this.same_loop(task.loop_ptr()) {
-                return Poll::Ready(Err(RuntimeError::new(format!(
-                    "Task got Future {} attached to a different loop",
-                    this.0.repr()
-                ))
-                .into()));
+            let cell = this.0.cell(Operation::Await);
+            if cell.outcome != Outcome::Suspends {
+                if let Some(task) = current {
+                    task.stop_waiting_on(this.data_ptr());
+                }
+                return Poll::Ready(this.read(cell));
             }
-        }
-        let cell = this.0.cell(Operation::Await);
-        if cell.outcome != Outcome::Suspends {
-            if let Some(task) = &current {
-                task.stop_waiting_on(&this.erased());
+            // The cell says: suspend, with the awaiter's wake-up added to the
+            // done callbacks (once, however often the awaiter polls).
+            if let State::Pending(cbs) = &mut *this.0.state.borrow_mut() {
+                let registration = match current {
+                    // The task's step enters the task's own context itself.
+                    Some(task) => (!cbs.has_wakeup(task)).then(|| Registration {
+                        callback: DoneCallback::Wakeup(task.clone()),
+                        context: CtxRef::empty(),
+                    }),
+                    None => (!cbs.has_waker(cx.waker())).then(|| Registration {
+                        callback: DoneCallback::Waker(cx.waker().clone()),
+                        context: CtxRef::empty(),
+                    }),
+                };
+                if let Some(reg) = registration {
+                    cbs.push(reg);
+                }
             }
-            return Poll::Ready(this.read(cell));
-        }
-        let registration = match current {
-            Some(task) => {
+            if let Some(task) = current {
                 task.wait_on(this.erased());
-                let registered =
-                    matches!(&*this.0.state.borrow(), State::Pending(cbs) if cbs.has_wakeup(&task));
-                (!registered).then(|| Registration {
-                    context: task.context(),
-                    callback: DoneCallback::Wakeup(task),
-                })
             }
-            None => {
-                let registered = matches!(&*this.0.state.borrow(), State::Pending(cbs) if cbs.has_waker(cx.waker()));
-                (!registered).then(|| Registration {
-                    callback: DoneCallback::Waker(cx.waker().clone()),
-                    context: CtxRef::empty(),
-                })
-            }
-        };
-        if let Some(reg) = registration {
-            this.add_registration(reg);
-        }
-        Poll::Pending
+            Poll::Pending
+        })
     }
 }
 

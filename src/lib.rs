@@ -38,15 +38,28 @@ mod context;
 mod error;
 mod event_loop;
 mod future;
+mod sync;
 mod task;
+mod threadsafe;
 pub mod trace;
 pub mod transitions;
 
 pub use callback::Callback;
 pub use context::{copy_context, Context, ContextVar, Token};
 pub use error::{CancelledError, Exception, FutureError, InvalidStateError, RuntimeError};
+#[cfg(asyncio_future_loom)]
+#[doc(hidden)]
+pub use event_loop::RemoteStats;
 pub use event_loop::{
     get_running_loop, ErrorContext, EventLoop, ExceptionHandler, Handle, LoopHandle, TimerHandle,
 };
 pub use future::Future;
+#[cfg(asyncio_future_loom)]
+#[doc(hidden)]
+pub use sync::break_wakeup_protocol;
 pub use task::{run, sleep, Task};
+#[doc(hidden)]
+pub use threadsafe::wrap_future_chains_in_flight;
+pub use threadsafe::{
+    wrap_future, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
+};

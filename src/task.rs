@@ -26,16 +26,16 @@ use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-use crate::context::{copy_context, Context, CtxRef};
+use crate::context::{copy_context, Context};
 use crate::error::{Exception, FutureError, RuntimeError};
 use crate::event_loop::{
     get_running_loop, panic_exception, ErrorContext, EventLoop, Ready, RemoteItem, Shared,
 };
 use crate::future::{AnyFuture, Future};
+use crate::sync::{self, AtomicBool, Ordering};
 use crate::transitions::Operation;
 
 /// A task seen without its result type: what futures, the ready queue and
@@ -48,14 +48,17 @@ pub(crate) trait TaskStep {
     /// `Task.cancel(msg)`.
     fn cancel(self: Rc<Self>, msg: Option<Arc<str>>) -> bool;
     fn is_done(&self) -> bool;
+    /// The loop closed with the task pending: drop its Rust future (with
+    /// what it holds) and report it.
+    fn destroy(&self);
     /// Queues a step unless one is queued already.
     fn schedule_step(self: Rc<Self>, event_loop: &EventLoop);
     /// The cancellation to deliver at this step's first await, if any.
     fn take_pending_cancel(&self) -> Option<Option<Arc<str>>>;
     fn loop_ptr(&self) -> *const ();
     fn wait_on(&self, fut: Rc<dyn AnyFuture>);
-    fn stop_waiting_on(&self, fut: &Rc<dyn AnyFuture>);
-    fn context(&self) -> CtxRef;
+    /// Forgets the awaited future if it is the one at `fut` (an address).
+    fn stop_waiting_on(&self, fut: *const ());
 }
 
 thread_local! {
@@ -67,10 +70,29 @@ pub(crate) fn current() -> Option<Rc<dyn TaskStep>> {
     CURRENT.with(|c| c.borrow().clone())
 }
 
-/// The `Send + Sync` part of a task: what its `Waker` holds.
+/// Calls `f` with the task whose step is running on this thread, without
+/// cloning it. `f` must not start or end a step.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}
+
+/// The `Send + Sync` part of a task: what its `Waker` holds (spec
+/// `THREAD-WAKE-2`).
+///
+/// A wake from any thread pushes the task's id to the loop's remote queue,
+/// the path `call_soon_threadsafe` takes, so it wakes an idle loop; the
+/// loop then schedules one step. `notified` coalesces wakes: only the first
+/// wake after a step began pushes (the step clears the flag before it polls,
+/// so a wake that finds the flag set is seen by the poll that follows).
+/// A wake for a task that has finished finds no task under its id and does
+/// nothing; a wake after the loop closed is refused by the queue and
+/// dropped. The waker holds no reference to the task itself, so a stray
+/// waker keeps only the queue alive. The `Arc` around it is `std`'s (the
+/// `Wake` trait needs it); its fields come from [`crate::sync`], so loom
+/// sees the protocol.
 struct TaskWaker {
     id: u64,
-    shared: Arc<Shared>,
+    shared: sync::Arc<Shared>,
     notified: AtomicBool,
 }
 
@@ -267,6 +289,21 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         self.future.done()
     }
 
+    fn destroy(&self) {
+        if self.is_done() {
+            return;
+        }
+        *self.waiting_on.borrow_mut() = None;
+        let coroutine = self.coroutine.borrow_mut().take();
+        drop(coroutine);
+        self.event_loop().call_exception_handler(&ErrorContext {
+            message: "Task was destroyed but it is pending!".into(),
+            exception: None,
+            future: Some(self.future.erased().repr()),
+            handle: None,
+        });
+    }
+
     fn schedule_step(self: Rc<Self>, event_loop: &EventLoop) {
         if !self.scheduled.replace(true) {
             event_loop.push_ready(Ready::Step(self));
@@ -278,22 +315,18 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     }
 
     fn loop_ptr(&self) -> *const () {
-        self.future.erased().loop_ptr()
+        self.future.loop_ptr()
     }
 
     fn wait_on(&self, fut: Rc<dyn AnyFuture>) {
         *self.waiting_on.borrow_mut() = Some(fut);
     }
 
-    fn stop_waiting_on(&self, fut: &Rc<dyn AnyFuture>) {
+    fn stop_waiting_on(&self, fut: *const ()) {
         let mut w = self.waiting_on.borrow_mut();
-        if matches!(&*w, Some(x) if Rc::ptr_eq(x, fut)) {
+        if matches!(&*w, Some(x) if std::ptr::addr_eq(Rc::as_ptr(x), fut)) {
             *w = None;
         }
-    }
-
-    fn context(&self) -> CtxRef {
-        CtxRef::Context(self.context.clone())
     }
 }
 

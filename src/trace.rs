@@ -791,7 +791,9 @@ impl Replayer {
         let weak = Rc::downgrade(&r);
         r.event_loop.set_exception_handler(Some(
             move |_: &EventLoop, ctx: &crate::ErrorContext| {
-                if ctx.message.contains("exception was never retrieved") {
+                if ctx.message.contains("exception was never retrieved")
+                    || ctx.message.contains("Task was destroyed but it is pending")
+                {
                     return;
                 }
                 if let Some(r) = weak.upgrade() {

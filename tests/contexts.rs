@@ -88,3 +88,46 @@ fn test_token_reset_rules() {
     w.reset(&t2).unwrap();
     assert_eq!(w.get(), None, "reset to unset");
 }
+
+#[test]
+fn test_token_from_one_callback_run_is_foreign_to_the_next() {
+    // CTX-VAR-2: each callback run is its own context
+    use asyncio_future::{EventLoop, Future};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lp = EventLoop::new();
+    let v = ContextVar::new("v");
+    let slot: Rc<RefCell<Option<asyncio_future::Token<i32>>>> = Rc::default();
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let f = lp.create_future::<i32>();
+    let (v2, slot2) = (v.clone(), slot.clone());
+    f.add_done_callback(
+        move |_: &Future<i32>| {
+            let token = v2.set(1);
+            *slot2.borrow_mut() = Some(token);
+        },
+        None,
+    );
+    f.set_result(0).unwrap();
+    lp.stop();
+    lp.run_forever().unwrap();
+    // another callback run: another (snapshot) context
+    let g = lp.create_future::<i32>();
+    let (v3, slot3, seen3) = (v.clone(), slot.clone(), seen.clone());
+    g.add_done_callback(
+        move |_: &Future<i32>| {
+            let old = slot3.borrow_mut().take().unwrap();
+            seen3
+                .borrow_mut()
+                .push(v3.reset(&old).unwrap_err().message().to_owned());
+        },
+        None,
+    );
+    g.set_result(0).unwrap();
+    lp.stop();
+    lp.run_forever().unwrap();
+    assert_eq!(
+        *seen.borrow(),
+        ["<Token> was created in a different Context"]
+    );
+}

@@ -165,3 +165,38 @@ fn test_report_when_loop_closes_with_queued_callbacks() {
     lp.close().unwrap();
     assert_eq!(reports.messages(), ["Future exception was never retrieved"]);
 }
+
+#[test]
+fn test_close_destroys_pending_tasks_and_reports_them() {
+    // LOOP-CLOSE-3: a task suspended on a pending future is in a cycle with
+    // it; close() breaks it (the task's Rust future and what it holds are
+    // dropped) and reports it.
+    struct Guard(std::rc::Rc<std::cell::Cell<bool>>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let lp = EventLoop::new();
+    let reports = Reports::install(&lp);
+    let dropped = std::rc::Rc::new(std::cell::Cell::new(false));
+    let guard = Guard(dropped.clone());
+    let f = lp.create_future::<i32>();
+    let f2 = f.clone();
+    let t = lp
+        .create_task(async move {
+            let _g = guard;
+            let _ = f2.await;
+            Ok::<_, FutureError>(())
+        })
+        .unwrap();
+    run_one(&lp);
+    drop((t, f));
+    assert!(!dropped.get());
+    lp.close().unwrap();
+    assert!(dropped.get(), "the coroutine and its captures were dropped");
+    assert_eq!(
+        reports.messages(),
+        ["Task was destroyed but it is pending!"]
+    );
+}

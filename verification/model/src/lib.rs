@@ -1,0 +1,626 @@
+//! # asyncio-future-model
+//!
+//! An executable reference model of `asyncio-future` (issue 4, part 1),
+//! written to be obviously correct rather than fast. It interprets the steps
+//! of trace format v1 (`asyncio_future::trace::Step`, `spec/trace-format.md`)
+//! and renders the same outcome texts as CPython's oracle
+//! (`verification/cpython_oracle.py`, class `Replayer`) and the crate's
+//! `trace::replay`.
+//!
+//! Everything is a plain value: no `Rc`, no `RefCell`, no closures, no real
+//! event loop. The whole world is one [`Model`]:
+//!
+//! - a [`FutureState`] per future; a PENDING future holds its registration
+//!   list (callee + context), in registration order;
+//! - the loop's ready queue: a FIFO `VecDeque` of plain [`Ready`] entries;
+//! - contexts: an arena of maps (variable name → value), addressed by index,
+//!   so that a context shared by several registrations (an explicit `kJ`, a
+//!   task's context) is one object, and a captured copy is a new one;
+//! - tasks: the list of futures a task awaits and its position in it.
+//!
+//! The rules it encodes (IDs from `spec/future.md`):
+//!
+//! - FUT-STATE-1 / FUT-TABLE-1: only PENDING changes state, through
+//!   `set_result`, `set_exception` or `cancel`; every other cell leaves the
+//!   state alone. ("Never retrieved" reporting is invisible in traces and is
+//!   not modelled.)
+//! - FUT-CB-1 / FUT-CB-2 / FUT-CB-3: completion appends the registration list,
+//!   in order, to the ready queue; adding to a done future appends at once.
+//! - FUT-REMOVE-1 / FUT-REMOVE-2: removal drops every registration of the
+//!   callback on a PENDING future and counts them; on a done future it is 0.
+//! - CTX-CAPTURE-1 / CTX-EXPLICIT-1 / CTX-RUN-1: no context → a copy of the
+//!   current context at add time; `kJ` → that very context.
+//! - LOOP-ITER-1: one iteration runs exactly the entries ready when it began.
+//! - TASK-STEP-1 / TASK-RESUME-1 / FUT-AWAIT-1 / FUT-AWAIT-2 / CTX-TASK-1: a
+//!   task's first step is queued at creation; awaiting a pending future
+//!   registers the task's wake-up (in the task's context) and suspends; the
+//!   wake-up resumes the task in that slot; awaiting a done future does not
+//!   suspend.
+
+#![forbid(unsafe_code)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+pub use asyncio_future::trace::Step;
+
+/// How many iterations `run` may take before the trace counts as not
+/// settling (the same bound as the oracle and the crate).
+pub const SETTLE_LIMIT: usize = 10_000;
+
+/// The name of the one context variable of trace format v1.
+pub const VAR: &str = "trace_var";
+
+/// An index into the model's context arena.
+pub type ContextId = usize;
+
+/// A context: a map from variable name to value (`contextvars.Context`).
+pub type ContextMap = BTreeMap<&'static str, i64>;
+
+/// The context the trace's top-level steps run in (a fresh, empty one).
+pub const TOP_LEVEL: ContextId = 0;
+
+/// What a done-callback registration calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Callee {
+    /// The trace callback `cK`; registrations compare by this identity.
+    Callback(u8),
+    /// The wake-up of task `tK` (never equal to any `cK`).
+    Wakeup(u8),
+}
+
+/// One entry of a PENDING future's callback list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Registration {
+    /// What to call.
+    pub callee: Callee,
+    /// The context to call it in.
+    pub context: ContextId,
+}
+
+/// The state of a future.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FutureState {
+    /// Not done; the registrations in the order they were added.
+    Pending(Vec<Registration>),
+    /// Finished with a result.
+    Result(i64),
+    /// Finished with the exception object `EK`.
+    Exception(u8),
+    /// Cancelled, with the message of the first `cancel`.
+    Cancelled(Option<String>),
+}
+
+/// One entry of the loop's ready queue.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ready {
+    /// A done callback handed to `call_soon`: `callee(future)` in `context`.
+    Done {
+        /// The future the callback receives.
+        future: u8,
+        /// What to call.
+        callee: Callee,
+        /// The context to call it in.
+        context: ContextId,
+    },
+    /// The first step of a task, queued when the task is created.
+    FirstStep(u8),
+}
+
+/// A task: the futures its coroutine awaits in order, and how far it got.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TaskState {
+    /// `task tK fA fB ...`: the futures awaited, in order.
+    pub awaits: Vec<u8>,
+    /// The index in `awaits` of the await the task is at.
+    pub position: usize,
+    /// Whether the coroutine has returned.
+    pub finished: bool,
+    /// The task's context (a copy of the current context at creation).
+    pub context: ContextId,
+}
+
+/// A step the model cannot run: the trace is not well formed, or `run`
+/// does not settle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelError {
+    /// The 1-based step number (0 when not known).
+    pub step: usize,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl ModelError {
+    fn new(reason: impl Into<String>) -> Self {
+        ModelError {
+            step: 0,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {}: {}", self.step, self.reason)
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// The whole modelled world: futures, callbacks' bodies, contexts, tasks and
+/// the ready queue. Plain data: `Clone`, `Eq`, `Hash`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Model {
+    /// Whether callback events show `,var=` (the trace has a `var` step).
+    pub has_var: bool,
+    /// `fN` → its state.
+    pub futures: BTreeMap<u8, FutureState>,
+    /// `cK` → its body (`def cK: ...`); a callback without one has none.
+    pub bodies: BTreeMap<u8, Vec<Step>>,
+    /// The context arena; [`TOP_LEVEL`] is the trace's own context.
+    pub contexts: Vec<ContextMap>,
+    /// `kJ` → its context.
+    pub named: BTreeMap<u8, ContextId>,
+    /// The context the running code is in.
+    pub current: ContextId,
+    /// `tK` → its task.
+    pub tasks: BTreeMap<u8, TaskState>,
+    /// The loop's ready queue, first entry first.
+    pub ready: VecDeque<Ready>,
+}
+
+impl Hash for Model {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.has_var.hash(state);
+        self.futures.hash(state);
+        self.bodies.len().hash(state);
+        for (c, body) in &self.bodies {
+            c.hash(state);
+            body.len().hash(state);
+            body.iter().for_each(|s| hash_step(s, state));
+        }
+        self.contexts.hash(state);
+        self.named.hash(state);
+        self.current.hash(state);
+        self.tasks.hash(state);
+        self.ready.hash(state);
+    }
+}
+
+/// `Step` has no `Hash`; this hashes its structure (discriminant, fields).
+fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
+    std::mem::discriminant(step).hash(state);
+    match step {
+        Step::Future(n)
+        | Step::Done(n)
+        | Step::Cancelled(n)
+        | Step::Result(n)
+        | Step::Exception(n)
+        | Step::Context(n) => n.hash(state),
+        Step::SetResult(f, v) => (f, v).hash(state),
+        Step::SetException(f, e) => (f, e).hash(state),
+        Step::Cancel(f, m) => (f, m).hash(state),
+        Step::AddDoneCallback(f, c, k) => (f, c, k).hash(state),
+        Step::RemoveDoneCallback(f, c) => (f, c).hash(state),
+        Step::Def(c, body) => {
+            c.hash(state);
+            body.len().hash(state);
+            body.iter().for_each(|s| hash_step(s, state));
+        }
+        Step::Var(v) => v.hash(state),
+        Step::Task(t, fs) => (t, fs).hash(state),
+        Step::Step | Step::Run => {}
+    }
+}
+
+/// Whether a trace's callback events show `,var=`: some `var` step appears,
+/// at top level or in a body (the rule of `spec/trace-format.md`).
+pub fn trace_has_var(steps: &[Step]) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Var(_) => true,
+        Step::Def(_, body) => body.iter().any(|b| matches!(b, Step::Var(_))),
+        _ => false,
+    })
+}
+
+/// Replays steps on a fresh model and returns every outcome, in order; the
+/// first step that cannot run ends the replay with its (1-based) number.
+pub fn replay(steps: &[Step]) -> Result<Vec<String>, ModelError> {
+    let mut model = Model::new(trace_has_var(steps));
+    steps
+        .iter()
+        .zip(1..)
+        .map(|(s, n)| {
+            model.apply(s).map_err(|mut e| {
+                e.step = n;
+                e
+            })
+        })
+        .collect()
+}
+
+fn py_bool(b: bool) -> String {
+    if b { "True" } else { "False" }.to_owned()
+}
+
+fn render_cancelled(message: &Option<String>) -> String {
+    match message {
+        Some(m) => format!("CancelledError(\"{m}\")"),
+        None => "CancelledError".to_owned(),
+    }
+}
+
+impl Model {
+    /// A fresh world: no future, an empty top-level context, nothing ready.
+    pub fn new(has_var: bool) -> Model {
+        Model {
+            has_var,
+            futures: BTreeMap::new(),
+            bodies: BTreeMap::new(),
+            contexts: vec![ContextMap::new()],
+            named: BTreeMap::new(),
+            current: TOP_LEVEL,
+            tasks: BTreeMap::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Runs one top-level step and returns its outcome text.
+    pub fn apply(&mut self, step: &Step) -> Result<String, ModelError> {
+        match step {
+            Step::Future(n) => {
+                self.futures.insert(*n, FutureState::Pending(Vec::new()));
+                Ok("ok".to_owned())
+            }
+            Step::Def(c, body) => {
+                self.bodies.insert(*c, body.clone());
+                Ok("ok".to_owned())
+            }
+            Step::Context(k) => {
+                // contextvars.copy_context(): a new object, a snapshot.
+                let copy = self.copy_current();
+                self.named.insert(*k, copy);
+                Ok("ok".to_owned())
+            }
+            Step::Task(t, awaits) => {
+                for f in awaits {
+                    self.state(*f)?;
+                }
+                // CTX-TASK-1: the task's context is a copy of the current
+                // one; TASK-STEP-1: its first step is queued with call_soon.
+                let context = self.copy_current();
+                self.tasks.insert(
+                    *t,
+                    TaskState {
+                        awaits: awaits.clone(),
+                        position: 0,
+                        finished: false,
+                        context,
+                    },
+                );
+                self.ready.push_back(Ready::FirstStep(*t));
+                Ok("ok".to_owned())
+            }
+            Step::Step => {
+                let mut events = Vec::new();
+                self.iteration(&mut events)?;
+                Ok(render_events(events))
+            }
+            Step::Run => {
+                let mut events = Vec::new();
+                let mut n = 0;
+                while !self.ready.is_empty() {
+                    if n >= SETTLE_LIMIT {
+                        return Err(ModelError::new(format!(
+                            "run does not settle: callbacks are still ready after {SETTLE_LIMIT} iterations"
+                        )));
+                    }
+                    self.iteration(&mut events)?;
+                    n += 1;
+                }
+                Ok(render_events(events))
+            }
+            other => self.simple(other),
+        }
+    }
+
+    /// A new context holding a copy of the current one.
+    fn copy_current(&mut self) -> ContextId {
+        let copy = self.contexts[self.current].clone();
+        self.contexts.push(copy);
+        self.contexts.len() - 1
+    }
+
+    fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
+        self.futures
+            .get(&f)
+            .ok_or_else(|| ModelError::new(format!("f{f} used before it exists")))
+    }
+
+    fn state_mut(&mut self, f: u8) -> Result<&mut FutureState, ModelError> {
+        self.futures
+            .get_mut(&f)
+            .ok_or_else(|| ModelError::new(format!("f{f} used before it exists")))
+    }
+
+    /// PENDING → `done`; the registrations go to the ready queue in order
+    /// (FUT-SET-1, FUT-SET-2, FUT-CANCEL-1, FUT-CB-2). False when already
+    /// done (FUT-SET-3, FUT-CANCEL-2).
+    fn complete(&mut self, f: u8, done: FutureState) -> Result<bool, ModelError> {
+        let state = self.state_mut(f)?;
+        let FutureState::Pending(registrations) = state else {
+            return Ok(false);
+        };
+        let registrations = std::mem::take(registrations);
+        *state = done;
+        for r in registrations {
+            self.ready.push_back(Ready::Done {
+                future: f,
+                callee: r.callee,
+                context: r.context,
+            });
+        }
+        Ok(true)
+    }
+
+    /// A step allowed both at top level and in a callback body.
+    fn simple(&mut self, step: &Step) -> Result<String, ModelError> {
+        let ok = || Ok("ok".to_owned());
+        match step {
+            Step::SetResult(f, v) => {
+                if self.complete(*f, FutureState::Result(*v))? {
+                    ok()
+                } else {
+                    Ok("raise InvalidStateError".to_owned())
+                }
+            }
+            Step::SetException(f, e) => {
+                if self.complete(*f, FutureState::Exception(*e))? {
+                    ok()
+                } else {
+                    Ok("raise InvalidStateError".to_owned())
+                }
+            }
+            Step::Cancel(f, msg) => Ok(py_bool(
+                self.complete(*f, FutureState::Cancelled(msg.clone()))?,
+            )),
+            Step::Done(f) => Ok(py_bool(!matches!(self.state(*f)?, FutureState::Pending(_)))),
+            Step::Cancelled(f) => Ok(py_bool(matches!(
+                self.state(*f)?,
+                FutureState::Cancelled(_)
+            ))),
+            Step::Result(f) => Ok(match self.state(*f)? {
+                FutureState::Pending(_) => "raise InvalidStateError".to_owned(),
+                FutureState::Result(v) => v.to_string(),
+                FutureState::Exception(e) => format!("raise E{e}"),
+                FutureState::Cancelled(m) => format!("raise {}", render_cancelled(m)),
+            }),
+            Step::Exception(f) => Ok(match self.state(*f)? {
+                FutureState::Pending(_) => "raise InvalidStateError".to_owned(),
+                FutureState::Result(_) => "None".to_owned(),
+                FutureState::Exception(e) => format!("E{e}"),
+                FutureState::Cancelled(m) => format!("raise {}", render_cancelled(m)),
+            }),
+            Step::AddDoneCallback(f, c, k) => {
+                self.state(*f)?;
+                let context = match k {
+                    Some(k) => *self
+                        .named
+                        .get(k)
+                        .ok_or_else(|| ModelError::new(format!("k{k} used before it exists")))?,
+                    None => self.copy_current(),
+                };
+                let callee = Callee::Callback(*c);
+                match self.state_mut(*f)? {
+                    FutureState::Pending(registrations) => {
+                        registrations.push(Registration { callee, context })
+                    }
+                    _ => self.ready.push_back(Ready::Done {
+                        future: *f,
+                        callee,
+                        context,
+                    }),
+                }
+                ok()
+            }
+            Step::RemoveDoneCallback(f, c) => {
+                let callee = Callee::Callback(*c);
+                Ok(match self.state_mut(*f)? {
+                    FutureState::Pending(registrations) => {
+                        let before = registrations.len();
+                        registrations.retain(|r| r.callee != callee);
+                        (before - registrations.len()).to_string()
+                    }
+                    _ => "0".to_owned(),
+                })
+            }
+            Step::Var(v) => {
+                self.contexts[self.current].insert(VAR, *v);
+                ok()
+            }
+            other => Err(ModelError::new(format!(
+                "{other:?} is not allowed in a callback body"
+            ))),
+        }
+    }
+
+    /// One loop iteration: exactly the entries ready when it began
+    /// (LOOP-ITER-1), each in its context.
+    fn iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
+        let n = self.ready.len();
+        for _ in 0..n {
+            let Some(entry) = self.ready.pop_front() else {
+                break;
+            };
+            let saved = self.current;
+            match entry {
+                Ready::Done {
+                    future,
+                    callee: Callee::Callback(c),
+                    context,
+                } => {
+                    self.current = context;
+                    let event = self.call_callback(c, future);
+                    self.current = saved;
+                    events.push(event?);
+                }
+                Ready::Done {
+                    callee: Callee::Wakeup(t),
+                    context,
+                    ..
+                } => {
+                    self.current = context;
+                    let r = self.advance(t, events);
+                    self.current = saved;
+                    r?;
+                }
+                Ready::FirstStep(t) => {
+                    self.current = self.task(t)?.context;
+                    let r = self.advance(t, events);
+                    self.current = saved;
+                    r?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `cK(fN)` in the current context and renders its event.
+    fn call_callback(&mut self, c: u8, future: u8) -> Result<String, ModelError> {
+        let mut text = format!("c{c}(f{future}");
+        if self.has_var {
+            match self.contexts[self.current].get(VAR) {
+                Some(v) => text.push_str(&format!(",var={v}")),
+                None => text.push_str(",var=-"),
+            }
+        }
+        text.push(')');
+        let body = self.bodies.get(&c).cloned().unwrap_or_default();
+        if !body.is_empty() {
+            let mut parts = Vec::new();
+            for s in &body {
+                parts.push(format!("{s} -> {}", self.simple(s)?));
+            }
+            text.push('[');
+            text.push_str(&parts.join("; "));
+            text.push(']');
+        }
+        Ok(text)
+    }
+
+    fn task(&self, t: u8) -> Result<&TaskState, ModelError> {
+        self.tasks
+            .get(&t)
+            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
+    }
+
+    /// Runs task `t` from its current await until it suspends on a PENDING
+    /// future (registering its wake-up there, in its own context) or its
+    /// coroutine returns. Awaiting a done future does not suspend.
+    fn advance(&mut self, t: u8, events: &mut Vec<String>) -> Result<(), ModelError> {
+        loop {
+            let task = self.task(t)?.clone();
+            if task.finished {
+                return Err(ModelError::new(format!("t{t} stepped after it finished")));
+            }
+            let Some(&f) = task.awaits.get(task.position) else {
+                events.push(format!("t{t}:end"));
+                self.finish(t);
+                return Ok(());
+            };
+            match self.state_mut(f)? {
+                FutureState::Pending(registrations) => {
+                    registrations.push(Registration {
+                        callee: Callee::Wakeup(t),
+                        context: task.context,
+                    });
+                    return Ok(());
+                }
+                FutureState::Result(v) => {
+                    events.push(format!("t{t}:f{f}={v}"));
+                    if let Some(task) = self.tasks.get_mut(&t) {
+                        task.position += 1;
+                    }
+                }
+                FutureState::Exception(e) => {
+                    events.push(format!("t{t}:f{f}!E{e}"));
+                    self.finish(t);
+                    return Ok(());
+                }
+                FutureState::Cancelled(m) => {
+                    events.push(format!("t{t}:f{f}!{}", render_cancelled(m)));
+                    self.finish(t);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, t: u8) {
+        if let Some(task) = self.tasks.get_mut(&t) {
+            task.finished = true;
+        }
+    }
+
+    /// The same world with its context arena garbage-collected and numbered
+    /// in a fixed order of first reference, so that two worlds that behave
+    /// the same from here on are equal (used to deduplicate states).
+    pub fn canonical(&self) -> Model {
+        self.clone().into_canonical()
+    }
+
+    /// [`canonical`](Self::canonical), consuming the world (no copy).
+    pub fn into_canonical(mut self) -> Model {
+        let mut order: Vec<ContextId> = Vec::new();
+        let mut visit = |id: ContextId| {
+            if !order.contains(&id) {
+                order.push(id);
+            }
+        };
+        visit(TOP_LEVEL);
+        visit(self.current);
+        self.named.values().for_each(|&k| visit(k));
+        self.tasks.values().for_each(|t| visit(t.context));
+        for state in self.futures.values() {
+            if let FutureState::Pending(rs) = state {
+                rs.iter().for_each(|r| visit(r.context));
+            }
+        }
+        for entry in &self.ready {
+            if let Ready::Done { context, .. } = entry {
+                visit(*context);
+            }
+        }
+        let map = |id: ContextId| order.iter().position(|&o| o == id).unwrap_or(usize::MAX);
+        let mut old = std::mem::take(&mut self.contexts);
+        self.contexts = order
+            .iter()
+            .map(|&id| std::mem::take(&mut old[id]))
+            .collect();
+        self.current = map(self.current);
+        self.named.values_mut().for_each(|k| *k = map(*k));
+        self.tasks
+            .values_mut()
+            .for_each(|t| t.context = map(t.context));
+        for state in self.futures.values_mut() {
+            if let FutureState::Pending(rs) = state {
+                rs.iter_mut().for_each(|r| r.context = map(r.context));
+            }
+        }
+        for entry in self.ready.iter_mut() {
+            if let Ready::Done { context, .. } = entry {
+                *context = map(*context);
+            }
+        }
+        self
+    }
+}
+
+fn render_events(events: Vec<String>) -> String {
+    if events.is_empty() {
+        "-".to_owned()
+    } else {
+        events.join(" ")
+    }
+}
