@@ -52,11 +52,12 @@ pub(crate) enum Ready {
 
 /// The type-erased body of a `call_soon` / `call_later` handle.
 pub(crate) trait RawHandle {
-    fn run(&self);
+    /// Runs the callback in its context, catching a panic; `None` when the
+    /// handle was cancelled (or already ran). One virtual call per handle.
+    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>>;
     fn cancel(&self);
     fn cancelled(&self) -> bool;
     fn name(&self) -> &str;
-    fn context(&self) -> &CtxRef;
 }
 
 struct HandleCell<F> {
@@ -67,10 +68,12 @@ struct HandleCell<F> {
 }
 
 impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
-    fn run(&self) {
-        if let Some(f) = self.callback.take() {
-            f();
+    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>> {
+        if self.cancelled.get() {
+            return None;
         }
+        let f = self.callback.take()?;
+        Some(self.context.run(|| catch_unwind(AssertUnwindSafe(f))))
     }
 
     fn cancel(&self) {
@@ -86,10 +89,6 @@ impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
 
     fn name(&self) -> &str {
         self.name
-    }
-
-    fn context(&self) -> &CtxRef {
-        &self.context
     }
 }
 
@@ -290,6 +289,12 @@ impl Shared {
             q.stats.discarded += items.len();
         }
         Discarded(items)
+    }
+
+    /// Whether a push may be waiting (a hint: see [`Shared`]).
+    #[inline]
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Takes what is queued, first waiting up to `timeout` (`None`: no
@@ -642,6 +647,7 @@ impl EventLoop {
         })
     }
 
+    #[inline]
     pub(crate) fn push_ready(&self, item: Ready) {
         self.0.ready.borrow_mut().push_back(item);
     }
@@ -649,6 +655,7 @@ impl EventLoop {
     /// Schedules a future's done callbacks, in order, as consecutive ready
     /// entries. On a closed loop they cannot run: the exception handler is
     /// told, so nothing is dropped silently.
+    #[inline]
     pub(crate) fn schedule_done(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks) {
         if self.0.closed.get() {
             let names: Vec<String> = callbacks
@@ -671,12 +678,28 @@ impl EventLoop {
         // A deliberately wrong variant for verification/harnesses_can_fail.sh
         // (issue 4, part 5): LIFO instead of FIFO. Never built normally.
         #[cfg(asyncio_future_mutant)]
-        let callbacks = callbacks.into_iter().collect::<Vec<_>>().into_iter().rev();
-        for registration in callbacks {
-            ready.push_back(Ready::Done {
-                future: future.clone(),
+        let callbacks = Callbacks::Many(
+            callbacks
+                .into_iter()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
+        );
+        match callbacks {
+            // The common case: one callback takes the caller's reference.
+            Callbacks::One(registration) => ready.push_back(Ready::Done {
+                future,
                 registration,
-            });
+            }),
+            callbacks => {
+                for registration in callbacks {
+                    ready.push_back(Ready::Done {
+                        future: future.clone(),
+                        registration,
+                    });
+                }
+            }
         }
     }
 
@@ -909,23 +932,31 @@ impl EventLoop {
                 }
                 items
             }
+            // Work is at hand and nothing was pushed: skip the queue.
+            (_, Some(Duration::ZERO)) if !inner.shared.has_pending() => VecDeque::new(),
             _ => inner.shared.take(timeout),
         };
-        self.accept_remote(remote);
+        if !remote.is_empty() {
+            self.accept_remote(remote);
+        }
 
-        let end = self.time() + 1e-9;
-        loop {
-            let mut timers = inner.timers.borrow_mut();
-            match timers.peek() {
-                Some(t) if t.when <= end => {
-                    if let Some(t) = timers.pop() {
-                        drop(timers);
-                        if !t.handle.cancelled() {
-                            self.push_ready(Ready::Handle(t.handle));
+        // Due timers join the ready queue (the clock is read only when
+        // there are timers: it is the costliest call of an iteration).
+        if !inner.timers.borrow().is_empty() {
+            let end = self.time() + 1e-9;
+            loop {
+                let mut timers = inner.timers.borrow_mut();
+                match timers.peek() {
+                    Some(t) if t.when <= end => {
+                        if let Some(t) = timers.pop() {
+                            drop(timers);
+                            if !t.handle.cancelled() {
+                                self.push_ready(Ready::Handle(t.handle));
+                            }
                         }
                     }
+                    _ => break,
                 }
-                _ => break,
             }
         }
 
@@ -973,13 +1004,9 @@ impl EventLoop {
     fn run_ready(&self, item: Ready) {
         match item {
             Ready::Handle(handle) => {
-                if handle.cancelled() {
-                    return;
+                if let Some(outcome) = handle.run_checked() {
+                    self.report_callback_failure(outcome, || format!("{}()", handle.name()), None);
                 }
-                let outcome = handle
-                    .context()
-                    .run(|| catch_unwind(AssertUnwindSafe(|| handle.run())));
-                self.report_callback_failure(outcome, || format!("{}()", handle.name()), None);
             }
             Ready::Done {
                 future,
