@@ -64,7 +64,6 @@ struct HandleCell<F> {
     callback: Cell<Option<F>>,
     cancelled: Cell<bool>,
     context: CtxRef,
-    name: &'static str,
 }
 
 impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
@@ -88,7 +87,7 @@ impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
     }
 
     fn name(&self) -> &str {
-        self.name
+        std::any::type_name::<F>()
     }
 }
 
@@ -97,7 +96,6 @@ fn new_handle<F: FnOnce() + 'static>(f: F, context: CtxRef) -> Rc<dyn RawHandle>
         callback: Cell::new(Some(f)),
         cancelled: Cell::new(false),
         context,
-        name: std::any::type_name::<F>(),
     })
 }
 
