@@ -51,6 +51,15 @@ impl Snapshot {
     fn len(&self) -> usize {
         self.0.as_ref().map_or(0, |m| m.size())
     }
+
+    /// The same map (both empty, or one shared map).
+    fn ptr_eq(&self, other: &Snapshot) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -119,6 +128,41 @@ impl Drop for Restore {
     }
 }
 
+/// Whether the current activation is a snapshot equal (same map) to `s`
+/// that no token refers to yet.
+fn current_is_fresh(s: &Snapshot) -> bool {
+    CURRENT.with(|c| match &*c.borrow() {
+        Active::Snapshot { data, id: 0 } => data.ptr_eq(s),
+        _ => false,
+    })
+}
+
+/// After a fast-path run: if the callback set a variable or made a token,
+/// the activation goes back to `Snapshot { data: s, id: 0 }`, which is what
+/// it was before, so the callback's changes are discarded as with a private
+/// copy.
+struct RestoreIfChanged<'a>(&'a Snapshot);
+
+impl Drop for RestoreIfChanged<'_> {
+    fn drop(&mut self) {
+        let left = CURRENT.with(|c| {
+            let mut c = c.borrow_mut();
+            match &*c {
+                Active::Snapshot { data, id: 0 } if data.ptr_eq(self.0) => None,
+                _ => Some(std::mem::replace(
+                    &mut *c,
+                    Active::Snapshot {
+                        data: self.0.clone(),
+                        id: 0,
+                    },
+                )),
+            }
+        });
+        // Dropped outside the borrow: it may hold user values.
+        drop(left);
+    }
+}
+
 fn enter(active: Active) -> Restore {
     Restore(Some(
         CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), active)),
@@ -158,6 +202,15 @@ impl CtxRef {
     pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
         match self {
             CtxRef::Snapshot(s) => {
+                if current_is_fresh(s) {
+                    // Fast path: the current activation already shows this
+                    // snapshot and has made no token, so it is
+                    // indistinguishable from a fresh private copy. Run in
+                    // place; if `f` changed anything, put the fresh copy
+                    // back afterwards (also on unwind).
+                    let _restore = RestoreIfChanged(s);
+                    return Ok(f());
+                }
                 let _restore = enter(Active::Snapshot {
                     data: s.clone(),
                     id: 0,

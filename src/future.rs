@@ -523,22 +523,36 @@ impl<T: Clone + 'static> Future<T> {
 /// in that callback's slot); a done future gives its outcome without
 /// suspending. Outside any task (another executor), the context's waker is
 /// registered instead.
+/// What `poll` decided while the current task was taken out of its slot.
+enum Polled<T> {
+    /// Suspended; holds the future the task was waiting on before, if any.
+    Suspend(Option<Rc<dyn AnyFuture>>),
+    /// Ready without reading the value.
+    Decided(Poll<Result<T, FutureError>>),
+}
+use Polled::{Decided, Suspend};
+
 impl<T: Clone + 'static> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        task::with_current(|current| {
+        // The closure runs no user code (it sees the current task taken out
+        // of its slot); reading the value, whose `Clone` is user code, waits
+        // until it has returned.
+        let decided = task::with_current(|current| {
             if let Some(task) = current {
                 if let Some(msg) = task.take_pending_cancel() {
-                    return Poll::Ready(Err(CancelledError::from_shared(msg).into()));
+                    return Ok(Decided(Poll::Ready(Err(
+                        CancelledError::from_shared(msg).into()
+                    ))));
                 }
                 if !std::ptr::eq(this.loop_ptr(), task.loop_ptr()) {
-                    return Poll::Ready(Err(RuntimeError::new(format!(
+                    return Ok(Decided(Poll::Ready(Err(RuntimeError::new(format!(
                         "Task got Future {} attached to a different loop",
                         this.0.repr()
                     ))
-                    .into()));
+                    .into()))));
                 }
             }
             let cell = this.0.cell(Operation::Await);
@@ -546,7 +560,7 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
                 if let Some(task) = current {
                     task.stop_waiting_on(this.data_ptr());
                 }
-                return Poll::Ready(this.read(cell));
+                return Err(cell);
             }
             // The cell says: suspend, with the awaiter's wake-up added to the
             // done callbacks (once, however often the awaiter polls).
@@ -566,11 +580,17 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
                     cbs.push(reg);
                 }
             }
-            if let Some(task) = current {
-                task.wait_on(this.erased());
-            }
-            Poll::Pending
-        })
+            Ok(match current {
+                Some(task) => Suspend(task.wait_on(this.erased())),
+                None => Suspend(None),
+            })
+        });
+        match decided {
+            // Dropped here: the future awaited before may hold user values.
+            Ok(Suspend(_replaced)) => Poll::Pending,
+            Ok(Decided(poll)) => poll,
+            Err(cell) => Poll::Ready(this.read(cell)),
+        }
     }
 }
 

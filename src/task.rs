@@ -56,24 +56,41 @@ pub(crate) trait TaskStep {
     /// The cancellation to deliver at this step's first await, if any.
     fn take_pending_cancel(&self) -> Option<Option<Arc<str>>>;
     fn loop_ptr(&self) -> *const ();
-    fn wait_on(&self, fut: Rc<dyn AnyFuture>);
+    /// Records the future the step suspended on; returns the one recorded
+    /// before, for the caller to drop where no borrow is held.
+    fn wait_on(&self, fut: Rc<dyn AnyFuture>) -> Option<Rc<dyn AnyFuture>>;
     /// Forgets the awaited future if it is the one at `fut` (an address).
     fn stop_waiting_on(&self, fut: *const ());
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<dyn TaskStep>>> = const { RefCell::new(None) };
+    /// The task whose step is running. A `Cell` (no borrow flag): readers
+    /// take the value out and put it back.
+    static CURRENT: Cell<Option<Rc<dyn TaskStep>>> = const { Cell::new(None) };
+}
+
+/// Puts the current task back when a reader is done, also on unwind.
+struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1.take());
+    }
 }
 
 /// The task whose step is running on this thread.
 pub(crate) fn current() -> Option<Rc<dyn TaskStep>> {
-    CURRENT.with(|c| c.borrow().clone())
+    with_current(|t| t.cloned())
 }
 
 /// Calls `f` with the task whose step is running on this thread, without
-/// cloning it. `f` must not start or end a step.
+/// cloning it. `f` must not start or end a step, nor ask for the current
+/// task again (it would see none).
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().as_ref()))
+    CURRENT.with(|c| {
+        let guard = PutBack(c, c.take());
+        f(guard.1.as_ref())
+    })
 }
 
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
@@ -141,7 +158,10 @@ impl<T: 'static> TaskCore<T> {
     }
 
     fn finish(&self, end: End<T>) {
-        *self.waiting_on.borrow_mut() = None;
+        // Taken, then dropped with no borrow held (it may be the last
+        // reference to a future holding user values).
+        let awaited = self.waiting_on.take();
+        drop(awaited);
         self.event_loop().unregister_task(self.id);
         match end {
             End::Result(v) => self.future.complete_task(Operation::SetResult, Ok(v)),
@@ -293,7 +313,8 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         if self.is_done() {
             return;
         }
-        *self.waiting_on.borrow_mut() = None;
+        let awaited = self.waiting_on.take();
+        drop(awaited);
         let coroutine = self.coroutine.borrow_mut().take();
         drop(coroutine);
         self.event_loop().call_exception_handler(&ErrorContext {
@@ -318,8 +339,8 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         self.future.loop_ptr()
     }
 
-    fn wait_on(&self, fut: Rc<dyn AnyFuture>) {
-        *self.waiting_on.borrow_mut() = Some(fut);
+    fn wait_on(&self, fut: Rc<dyn AnyFuture>) -> Option<Rc<dyn AnyFuture>> {
+        self.waiting_on.replace(Some(fut))
     }
 
     fn stop_waiting_on(&self, fut: *const ()) {

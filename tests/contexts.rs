@@ -131,3 +131,68 @@ fn test_token_from_one_callback_run_is_foreign_to_the_next() {
         ["<Token> was created in a different Context"]
     );
 }
+
+#[test]
+fn test_callback_sets_are_discarded_between_callbacks() {
+    // CTX-RUN-1: each call_soon callback runs in its own copy of the context
+    // captured at scheduling; what one sets is seen neither by the next
+    // (captured from the same context) nor by the code that scheduled them,
+    // also when the callback panics after setting.
+    use asyncio_future::EventLoop;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lp = EventLoop::new();
+    let v = ContextVar::<i32>::new("v");
+    let seen: Rc<RefCell<Vec<Option<i32>>>> = Rc::default();
+    for i in 0..3 {
+        let (v, seen) = (v.clone(), seen.clone());
+        lp.call_soon(move || {
+            seen.borrow_mut().push(v.get());
+            v.set(i);
+            seen.borrow_mut().push(v.get());
+            if i == 1 {
+                panic!("after setting");
+            }
+        })
+        .unwrap();
+    }
+    lp.set_exception_handler(Some(|_: &EventLoop, _: &asyncio_future::ErrorContext| {}));
+    lp.stop();
+    lp.run_forever().unwrap();
+    assert_eq!(
+        *seen.borrow(),
+        [None, Some(0), None, Some(1), None, Some(2)]
+    );
+    assert_eq!(v.get(), None);
+    assert_eq!(copy_context().len(), 0);
+}
+
+#[test]
+fn test_token_from_scheduling_code_is_foreign_to_the_callback() {
+    // CTX-VAR-2, CTX-RUN-1: a token made where call_soon was called belongs
+    // to that context, not to the callback's copy (CPython: ValueError
+    // "... was created in a different Context"), while the value is seen.
+    use asyncio_future::EventLoop;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lp = EventLoop::new();
+    let v = ContextVar::new("v");
+    let token = Rc::new(v.set(5));
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let (v2, t2, s2) = (v.clone(), token.clone(), seen.clone());
+    lp.call_soon(move || {
+        s2.borrow_mut().push(format!("{:?}", v2.get()));
+        s2.borrow_mut()
+            .push(v2.reset(&t2).unwrap_err().message().to_owned());
+    })
+    .unwrap();
+    lp.stop();
+    lp.run_forever().unwrap();
+    assert_eq!(
+        *seen.borrow(),
+        ["Some(5)", "<Token> was created in a different Context"]
+    );
+    // Still usable where it was made.
+    v.reset(&token).unwrap();
+    assert_eq!(v.get(), None);
+}
