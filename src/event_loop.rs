@@ -928,14 +928,17 @@ impl EventLoop {
                 if items.is_empty() {
                     now.set(now.get() + t.as_secs_f64());
                 }
-                items
+                Some(items)
             }
-            // Work is at hand and nothing was pushed: skip the queue.
-            (_, Some(Duration::ZERO)) if !inner.shared.has_pending() => VecDeque::new(),
-            _ => inner.shared.take(timeout),
+            // Work is at hand and nothing was pushed: skip the queue (and
+            // the construction and drop of an empty one).
+            (_, Some(Duration::ZERO)) if !inner.shared.has_pending() => None,
+            _ => Some(inner.shared.take(timeout)),
         };
-        if !remote.is_empty() {
-            self.accept_remote(remote);
+        if let Some(remote) = remote {
+            if !remote.is_empty() {
+                self.accept_remote(remote);
+            }
         }
 
         // Due timers join the ready queue (the clock is read only when
