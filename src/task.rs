@@ -204,9 +204,9 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     fn step(self: Rc<Self>) {
         self.scheduled.set(false);
         self.waker_state.notified.store(false, Ordering::Release);
-        if self.future.done() || self.running.get() {
-            return;
-        }
+        // The coroutine slot is empty while a step runs and once the task
+        // is done (every ending drops the coroutine), so a stray step, from
+        // a late wake for example, does nothing.
         let Some(mut coroutine) = self.coroutine.borrow_mut().take() else {
             return;
         };

@@ -399,3 +399,223 @@ fn test_asyncio_run_cancels_leftover_tasks() {
     assert_eq!(out, Ok(()));
     assert_eq!(log.get(), ["Err(Cancelled(CancelledError()))"]);
 }
+
+/// A slot through which a task can reach its own handle.
+type SelfSlot = std::rc::Rc<std::cell::RefCell<Option<asyncio_future::Task<()>>>>;
+
+#[test]
+fn test_task_cancelled_at_sleep_zero_catches_it_there() {
+    // TASK-YIELD-1, TASK-CANCEL-2: cancelled while suspended in sleep(0),
+    // the task gets CancelledError at that sleep(0) and may catch it
+    // (CPython: result "caught", not cancelled).
+    let lp = EventLoop::new();
+    let t = lp
+        .create_task(async {
+            match sleep(0.0).await {
+                Err(FutureError::Cancelled(_)) => Ok::<_, FutureError>("caught"),
+                _ => Ok("not"),
+            }
+        })
+        .unwrap();
+    let canceller = t.clone();
+    lp.call_soon(move || {
+        canceller.cancel(None);
+    })
+    .unwrap();
+    assert_eq!(lp.run_until_complete(&t), Ok("caught"));
+    assert!(!t.cancelled());
+}
+
+#[test]
+fn test_sleep_zero_resumes_before_work_scheduled_after_it() {
+    // TASK-YIELD-1: ready = [T step, B]; T yields with sleep(0), then B
+    // schedules C: T resumes before C (CPython: ['T', 'C']).
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let l = log.clone();
+    let t = lp
+        .create_task(async move {
+            sleep(0.0).await?;
+            l.push("T");
+            Ok::<_, FutureError>(())
+        })
+        .unwrap();
+    let (l, inner) = (log.clone(), lp.clone());
+    lp.call_soon(move || {
+        let l = l.clone();
+        inner.call_soon(move || l.push("C")).unwrap();
+    })
+    .unwrap();
+    lp.run_until_complete(&t).unwrap();
+    run_all(&lp);
+    assert_eq!(log.get(), ["T", "C"]);
+}
+
+#[test]
+fn test_task_cancelling_itself_cancels_the_future_it_then_awaits() {
+    // TASK-CANCEL-1, TASK-CANCEL-2: cancel() from the task's own step is
+    // delivered when the step suspends: the awaited future is cancelled
+    // with the message, and the wake-up comes after what the step
+    // scheduled (CPython: ['A', "T cancelled ('self',)"], f cancelled).
+    let lp = EventLoop::new();
+    let f = lp.create_future::<i32>();
+    let log = Log::default();
+    let me: SelfSlot = Default::default();
+    let (l, f2, me2, inner) = (log.clone(), f.clone(), me.clone(), lp.clone());
+    let t = lp
+        .create_task(async move {
+            let task = me2.borrow().clone().expect("handle stored");
+            assert!(task.cancel(Some("self")));
+            let l2 = l.clone();
+            inner.call_soon(move || l2.push("A"))?;
+            match f2.await {
+                Err(FutureError::Cancelled(c)) => {
+                    l.push(format!("T cancelled {:?}", c.message()));
+                    Err(FutureError::Cancelled(c))
+                }
+                other => {
+                    l.push(format!("T got {other:?}"));
+                    Ok(())
+                }
+            }
+        })
+        .unwrap();
+    *me.borrow_mut() = Some(t.clone());
+    let stopper = lp.clone();
+    lp.call_later(10.0, move || stopper.stop()).unwrap();
+    let _ = lp.run_until_complete(&t);
+    me.borrow_mut().take();
+    assert_eq!(log.get(), ["A", "T cancelled Some(\"self\")"]);
+    assert!(f.cancelled());
+    assert!(t.cancelled());
+}
+
+#[test]
+fn test_task_woken_by_exception_then_cancelled_retrieves_it() {
+    // FUT-LOG-2, TASK-CANCEL-2: the awaited future gets an exception and
+    // the task is cancelled before its wake-up runs; the wake-up still takes
+    // the outcome (CPython's __wakeup calls result()), so dropping the
+    // future reports nothing.
+    let lp = EventLoop::with_virtual_clock();
+    let reports = Reports::install(&lp);
+    let f = lp.create_future::<i32>();
+    let f2 = f.clone();
+    let t = lp
+        .create_task(async move {
+            f2.await?;
+            Ok::<_, FutureError>(())
+        })
+        .unwrap();
+    let (f3, t3) = (f.clone(), t.clone());
+    lp.call_later(0.001, move || {
+        f3.set_exception(Exception::new("ValueError", "boom"))
+            .unwrap();
+        t3.cancel(None);
+    })
+    .unwrap();
+    assert!(lp.run_until_complete(&t).is_err());
+    assert!(t.cancelled());
+    drop(f);
+    drop(t);
+    run_all(&lp);
+    assert_eq!(reports.messages(), Vec::<String>::new());
+}
+
+#[test]
+fn test_task_no_extra_step_from_a_stale_wakeup() {
+    // TASK-RESUME-2: the task waits on F and wakes itself through its
+    // waker; its next step runs before F's wake-up and takes F's result,
+    // then suspends on a foreign future that counts its polls. F's wake-up,
+    // now stale, must not step the task again.
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Poll;
+    let lp = EventLoop::with_virtual_clock();
+    let f = lp.create_future::<i32>();
+    let polls = Rc::new(Cell::new(0u32));
+    let (f2, p2, inner) = (f.clone(), polls.clone(), lp.clone());
+    let t = lp
+        .create_task(async move {
+            let mut first = true;
+            let mut fut = f2.clone();
+            let v = std::future::poll_fn(|cx| {
+                let polled = std::future::Future::poll(std::pin::Pin::new(&mut fut), cx);
+                if first && polled.is_pending() {
+                    first = false;
+                    // queued before the step the wake below causes
+                    let setter = f2.clone();
+                    inner
+                        .call_soon(move || setter.set_result(5).unwrap())
+                        .unwrap();
+                    cx.waker().wake_by_ref();
+                }
+                polled
+            })
+            .await?;
+            assert_eq!(v, 5);
+            std::future::poll_fn(|_| {
+                p2.set(p2.get() + 1);
+                Poll::<()>::Pending
+            })
+            .await;
+            Ok::<_, FutureError>(())
+        })
+        .unwrap();
+    let stopper = lp.clone();
+    lp.call_later(1.0, move || stopper.stop()).unwrap();
+    assert!(lp.run_until_complete(&t).is_err()); // stopped, still pending
+    assert_eq!(polls.get(), 1);
+    assert!(f.done());
+    t.cancel(None);
+    run_all(&lp);
+    assert!(t.cancelled());
+}
+
+#[test]
+fn test_task_debug_is_its_repr() {
+    // FUT-REPR-1: a task's Debug format is its future's repr.
+    let lp = EventLoop::new();
+    let t = lp.create_task(async { Ok::<_, FutureError>(3) }).unwrap();
+    assert_eq!(format!("{t:?}"), format!("{:?}", &*t));
+    assert!(format!("{t:?}").starts_with("<Task pending"), "{t:?}");
+    lp.run_until_complete(&t).unwrap();
+    assert!(format!("{t:?}").starts_with("<Task finished"), "{t:?}");
+}
+
+#[test]
+fn test_task_wakeup_takes_the_outcome_even_if_not_polled_again() {
+    // FUT-LOG-2, TASK-RESUME-1: the wake-up itself takes the awaited
+    // future's outcome (CPython's __wakeup calls result()), so an exception
+    // is retrieved even when the resumed coroutine does not poll that
+    // future again; dropping it reports nothing.
+    use std::task::Poll;
+    let lp = EventLoop::new();
+    let reports = Reports::install(&lp);
+    let f = lp.create_future::<i32>();
+    let mut held = Some(f.clone());
+    let t = lp
+        .create_task(async move {
+            let mut polled = false;
+            std::future::poll_fn(move |cx| {
+                if !polled {
+                    polled = true;
+                    if let Some(fut) = held.as_mut() {
+                        return std::future::Future::poll(std::pin::Pin::new(fut), cx).map(|_| ());
+                    }
+                }
+                // resumed: drop the future without polling it again
+                held = None;
+                Poll::Ready(())
+            })
+            .await;
+            Ok::<_, FutureError>(())
+        })
+        .unwrap();
+    run_one(&lp);
+    f.set_exception(Exception::new("ValueError", "boom"))
+        .unwrap();
+    drop(f);
+    assert_eq!(lp.run_until_complete(&t), Ok(()));
+    run_all(&lp);
+    assert_eq!(reports.messages(), Vec::<String>::new());
+}
