@@ -144,3 +144,43 @@ fn a_task_polling_the_same_future_twice_registers_one_wakeup() {
     f.set_result(1).unwrap();
     assert_eq!(lp.run_until_complete(&t), Ok(1));
 }
+
+#[test]
+fn loop_debug_handle_debug_and_pending_task_count() {
+    // LOOP-CLOSE-1 and the loop's public surfaces: its Debug, the remote
+    // handle's Debug, and asyncio.all_tasks' count of tasks not yet done.
+    let lp = EventLoop::new();
+    assert_eq!(format!("{lp:?}"), "<EventLoop running=false closed=false>");
+    assert_eq!(format!("{:?}", lp.remote()), "<LoopHandle>");
+    let t = lp
+        .create_task(async { Ok::<_, asyncio_future::FutureError>(1) })
+        .unwrap();
+    assert_eq!(lp.pending_task_count(), 1);
+    lp.run_until_complete(&t).unwrap();
+    assert_eq!(lp.pending_task_count(), 0);
+    lp.close().unwrap();
+    assert_eq!(format!("{lp:?}"), "<EventLoop running=false closed=true>");
+}
+
+#[test]
+fn concurrent_future_identity_and_error_sources() {
+    // THREAD-CFUT-1, THREAD-CFUT-4: futures compare by identity; the errors
+    // of result() expose their cause.
+    use asyncio_future::{ConcurrentError, ConcurrentFuture, Exception};
+    use std::error::Error as _;
+    let a = ConcurrentFuture::<i32>::new();
+    let b = ConcurrentFuture::<i32>::new();
+    assert!(a == a.clone());
+    assert!(a != b);
+    let e = Exception::new("ValueError", "boom");
+    a.set_exception(e.clone()).unwrap();
+    let err = a.result(None).unwrap_err();
+    assert!(matches!(err, ConcurrentError::Exception(_)));
+    assert_eq!(err.source().map(|s| s.to_string()), Some(e.to_string()));
+    b.cancel();
+    let err = b.result(None).unwrap_err();
+    assert!(err.source().is_some(), "{err:?}");
+    let err = b.set_result(1).unwrap_err();
+    assert!(matches!(err, ConcurrentError::InvalidState(_)));
+    assert!(err.source().is_none());
+}

@@ -29,7 +29,7 @@ tests=(--test state_table --test conformance --test callbacks --test tasks
 exclude='Shared::broken_idle_wait|Shared::stats|remote_stats|broken_wakeup'
 
 files=("$@")
-[ "${#files[@]}" -gt 0 ] || files=(transitions.rs future.rs callback.rs context.rs event_loop.rs task.rs)
+[ "${#files[@]}" -gt 0 ] || files=(transitions.rs future.rs callback.rs context.rs event_loop.rs task.rs threadsafe.rs)
 status=0
 for f in "${files[@]}"; do
     out="mutants.out-${f%.rs}"
