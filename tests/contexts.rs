@@ -196,3 +196,31 @@ fn test_token_from_scheduling_code_is_foreign_to_the_callback() {
     v.reset(&token).unwrap();
     assert_eq!(v.get(), None);
 }
+
+#[test]
+fn test_callback_added_inside_a_context_runs_in_it_from_a_pristine_thread() {
+    // CTX-CAPTURE-1, CTX-RUN-1: a done callback added inside a context with
+    // a variable set sees that variable when the loop runs it, even though
+    // the loop runs at top level where nothing was ever set (the top-level
+    // context must not be mistaken for the captured one).
+    use asyncio_future::{EventLoop, Future};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lp = EventLoop::new();
+    let v = ContextVar::new("v");
+    let seen: Rc<RefCell<Vec<Option<i32>>>> = Rc::default();
+    let f = lp.create_future::<i32>();
+    let ctx = Context::new();
+    let (v2, f2, s2) = (v.clone(), f.clone(), seen.clone());
+    ctx.run(|| {
+        v2.set(1);
+        let v3 = v2.clone();
+        f2.add_done_callback(move |_: &Future<i32>| s2.borrow_mut().push(v3.get()), None);
+    })
+    .unwrap();
+    f.set_result(0).unwrap();
+    lp.stop();
+    lp.run_forever().unwrap();
+    assert_eq!(*seen.borrow(), [Some(1)]);
+    assert_eq!(v.get(), None);
+}
