@@ -251,3 +251,27 @@ fn test_call_soon_threadsafe_wakes_idle_loop_in_order() {
     th.join().unwrap();
     assert_eq!(got, (0..100).collect::<Vec<_>>());
 }
+
+#[test]
+fn test_virtual_clock_does_not_move_to_a_cancelled_deadline() {
+    // LOOP-TIMER-2: with only a cancelled timer left, an idle loop on the
+    // virtual clock waits for other work (here a submission from another
+    // thread) and leaves its clock where it is.
+    let lp = EventLoop::with_virtual_clock();
+    lp.call_later(5.0, || panic!("cancelled, never runs"))
+        .unwrap()
+        .cancel();
+    let remote = lp.remote();
+    let stopper = std::thread::spawn(move || {
+        // Give the loop time to become idle first (if it were not yet idle,
+        // the test would still pass on a correct loop: the stop is then
+        // taken before any clock decision).
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        remote
+            .call_soon_threadsafe(|| get_running_loop().unwrap().stop())
+            .unwrap();
+    });
+    lp.run_forever().unwrap();
+    stopper.join().unwrap();
+    assert_eq!(lp.time(), 0.0);
+}

@@ -55,6 +55,11 @@ fn handles_cancelled_when_and_debug() {
     h.cancel();
     assert!(h.cancelled());
     assert!(format!("{h:?}").starts_with("<Handle cancelled "));
+    // the handle names its callback (CPython shows the callback's repr)
+    fn tick() {}
+    let named = lp.call_soon(tick).unwrap();
+    assert!(format!("{named:?}").ends_with("::tick()>"), "{named:?}");
+    named.cancel();
     // move the virtual clock away from 0 so `time() + delay` is checked
     let f = lp.create_future::<()>();
     let f2 = f.clone();
