@@ -1128,3 +1128,19 @@ fn stress_task_wakers_from_8_threads() {
         t0.elapsed()
     );
 }
+
+#[test]
+fn wrap_future_chain_released_when_its_copy_is_refused_on_the_loop_thread() {
+    // THREAD-WRAP-5: the source completes on the loop's own thread after the
+    // loop closed; the copy is refused, and the chain's registry entry goes
+    // with it at once (not only at the registry's next purge).
+    let lp = EventLoop::new();
+    let before = wrap_future_chains_in_flight();
+    let s = ConcurrentFuture::<i32>::new();
+    let w = wrap_future(&s, &lp);
+    assert_eq!(wrap_future_chains_in_flight(), before + 1);
+    lp.close().unwrap();
+    s.set_result(1).unwrap();
+    assert_eq!(wrap_future_chains_in_flight(), before);
+    assert!(!w.done(), "the closed loop's wrapper is left as it was");
+}
