@@ -518,20 +518,21 @@ impl<T: Clone + 'static> Future<T> {
     }
 }
 
-/// `await fut` from Rust. Inside a task of the future's loop, a pending
-/// future registers the task's wake-up as a done callback (the task resumes
-/// in that callback's slot); a done future gives its outcome without
-/// suspending. Outside any task (another executor), the context's waker is
-/// registered instead.
 /// What `poll` decided while the current task was taken out of its slot.
 enum Polled<T> {
     /// Suspended; holds the future the task was waiting on before, if any.
     Suspend(Option<Rc<dyn AnyFuture>>),
     /// Ready without reading the value.
     Decided(Poll<Result<T, FutureError>>),
+    /// Done: read the outcome through this cell, once the slot is restored.
+    Read(Transition),
 }
-use Polled::{Decided, Suspend};
 
+/// `await fut` from Rust. Inside a task of the future's loop, a pending
+/// future registers the task's wake-up as a done callback (the task resumes
+/// in that callback's slot); a done future gives its outcome without
+/// suspending. Outside any task (another executor), the context's waker is
+/// registered instead.
 impl<T: Clone + 'static> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
@@ -543,16 +544,16 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
         let decided = task::with_current(|current| {
             if let Some(task) = current {
                 if let Some(msg) = task.take_pending_cancel() {
-                    return Ok(Decided(Poll::Ready(Err(
+                    return Polled::Decided(Poll::Ready(Err(
                         CancelledError::from_shared(msg).into()
-                    ))));
+                    )));
                 }
                 if !std::ptr::eq(this.loop_ptr(), task.loop_ptr()) {
-                    return Ok(Decided(Poll::Ready(Err(RuntimeError::new(format!(
+                    return Polled::Decided(Poll::Ready(Err(RuntimeError::new(format!(
                         "Task got Future {} attached to a different loop",
                         this.0.repr()
                     ))
-                    .into()))));
+                    .into())));
                 }
             }
             let cell = this.0.cell(Operation::Await);
@@ -560,7 +561,7 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
                 if let Some(task) = current {
                     task.stop_waiting_on(this.data_ptr());
                 }
-                return Err(cell);
+                return Polled::Read(cell);
             }
             // The cell says: suspend, with the awaiter's wake-up added to the
             // done callbacks (once, however often the awaiter polls).
@@ -580,16 +581,13 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
                     cbs.push(reg);
                 }
             }
-            Ok(match current {
-                Some(task) => Suspend(task.wait_on(this.erased())),
-                None => Suspend(None),
-            })
+            Polled::Suspend(current.and_then(|task| task.wait_on(this.erased())))
         });
         match decided {
             // Dropped here: the future awaited before may hold user values.
-            Ok(Suspend(_replaced)) => Poll::Pending,
-            Ok(Decided(poll)) => poll,
-            Err(cell) => Poll::Ready(this.read(cell)),
+            Polled::Suspend(_replaced) => Poll::Pending,
+            Polled::Decided(poll) => poll,
+            Polled::Read(cell) => Poll::Ready(this.read(cell)),
         }
     }
 }
