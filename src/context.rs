@@ -11,6 +11,13 @@
 //! A callback runs with its snapshot as the current context; what the
 //! callback sets is discarded afterwards, which is what CPython does with
 //! the private `copy_context()` it made for that callback.
+//!
+//! The current activation lives in a thread-local `RefCell`; a second
+//! thread-local byte ([`View`] bits: "the visible map is empty", "this is
+//! an untouched empty snapshot") is kept in step with it by the one
+//! function that writes it, so the common case, capturing and running
+//! callbacks where no variable is set, reads one byte. Debug builds check
+//! the byte against the activation on every read.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -83,9 +90,72 @@ enum Active {
 
 thread_local! {
     static CURRENT: RefCell<Active> = const { RefCell::new(Active::Snapshot { data: Snapshot(None), id: 0 }) };
+    /// What the hot paths need to know about `CURRENT`, as [`View`] bits:
+    /// a `Cell<u8>` has no destructor, so reading it is one load, where
+    /// `CURRENT` costs a registration check and a borrow flag.
+    static VIEW: Cell<u8> = const { Cell::new(View::PRISTINE) };
 }
 
+/// Bits summarising the current activation, kept in step with `CURRENT` by
+/// [`mutate_current`], the one funnel through which `CURRENT` changes.
+struct View;
+
+impl View {
+    /// The visible map is empty: a capture gives the empty snapshot.
+    const EMPTY: u8 = 1 << 0;
+    /// The activation is the empty snapshot and no token refers to it yet:
+    /// indistinguishable from a fresh private copy of the empty context.
+    const FRESH_EMPTY: u8 = 1 << 1;
+    /// A thread's starting state (the base context: empty, no token).
+    const PRISTINE: u8 = View::EMPTY | View::FRESH_EMPTY;
+
+    fn of(active: &Active) -> u8 {
+        match active {
+            Active::Snapshot {
+                data: Snapshot(None),
+                id: 0,
+            } => View::PRISTINE,
+            Active::Snapshot {
+                data: Snapshot(None),
+                ..
+            } => View::EMPTY,
+            Active::Snapshot { .. } => 0,
+            Active::Entered(ctx) if ctx.0.data.borrow().0.is_none() => View::EMPTY,
+            Active::Entered(_) => 0,
+        }
+    }
+
+    #[inline]
+    fn get() -> u8 {
+        let bits = VIEW.with(Cell::get);
+        // Every test run checks the summary against the real thing.
+        #[cfg(debug_assertions)]
+        CURRENT.with(|c| debug_assert_eq!(bits, View::of(&c.borrow()), "context VIEW out of step"));
+        bits
+    }
+}
+
+/// Changes the current activation and updates [`VIEW`] to match: every
+/// write to `CURRENT` goes through here. `f` runs no user code.
+fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> R {
+    CURRENT.with(|c| {
+        let mut active = c.borrow_mut();
+        let r = f(&mut active);
+        VIEW.with(|v| v.set(View::of(&active)));
+        r
+    })
+}
+
+#[inline]
 fn current_snapshot() -> Snapshot {
+    if View::get() & View::EMPTY != 0 {
+        return Snapshot(None);
+    }
+    current_snapshot_slow()
+}
+
+#[inline(never)]
+fn current_snapshot_slow() -> Snapshot {
     CURRENT.with(|c| match &*c.borrow() {
         Active::Snapshot { data, .. } => data.clone(),
         Active::Entered(ctx) => ctx.0.data.borrow().clone(),
@@ -93,7 +163,7 @@ fn current_snapshot() -> Snapshot {
 }
 
 fn current_id() -> u64 {
-    CURRENT.with(|c| match &mut *c.borrow_mut() {
+    mutate_current(|active| match active {
         Active::Snapshot { id, .. } => {
             if *id == 0 {
                 *id = next_id();
@@ -105,7 +175,7 @@ fn current_id() -> u64 {
 }
 
 fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
-    CURRENT.with(|c| match &mut *c.borrow_mut() {
+    mutate_current(|active| match active {
         Active::Snapshot { data, .. } => *data = f(data),
         Active::Entered(ctx) => {
             let mut d = ctx.0.data.borrow_mut();
@@ -120,7 +190,7 @@ struct Restore(Option<Active>);
 impl Drop for Restore {
     fn drop(&mut self) {
         if let Some(prev) = self.0.take() {
-            let left = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), prev));
+            let left = mutate_current(|c| std::mem::replace(c, prev));
             if let Active::Entered(ctx) = left {
                 ctx.0.entered.set(false);
             }
@@ -130,7 +200,16 @@ impl Drop for Restore {
 
 /// Whether the current activation is a snapshot equal (same map) to `s`
 /// that no token refers to yet.
+#[inline]
 fn current_is_fresh(s: &Snapshot) -> bool {
+    if s.0.is_none() {
+        return View::get() & View::FRESH_EMPTY != 0;
+    }
+    current_is_fresh_slow(s)
+}
+
+#[inline(never)]
+fn current_is_fresh_slow(s: &Snapshot) -> bool {
     CURRENT.with(|c| match &*c.borrow() {
         Active::Snapshot { data, id: 0 } => data.ptr_eq(s),
         _ => false,
@@ -144,29 +223,33 @@ fn current_is_fresh(s: &Snapshot) -> bool {
 struct RestoreIfChanged<'a>(&'a Snapshot);
 
 impl Drop for RestoreIfChanged<'_> {
+    #[inline]
     fn drop(&mut self) {
-        let left = CURRENT.with(|c| {
-            let mut c = c.borrow_mut();
-            match &*c {
-                Active::Snapshot { data, id: 0 } if data.ptr_eq(self.0) => None,
-                _ => Some(std::mem::replace(
-                    &mut *c,
-                    Active::Snapshot {
-                        data: self.0.clone(),
-                        id: 0,
-                    },
-                )),
-            }
-        });
-        // Dropped outside the borrow: it may hold user values.
-        drop(left);
+        if !current_is_fresh(self.0) {
+            restore_fresh_copy(self.0);
+        }
     }
 }
 
+/// The callback changed its context: put the fresh copy of `s` back.
+#[cold]
+#[inline(never)]
+fn restore_fresh_copy(s: &Snapshot) {
+    let left = mutate_current(|c| {
+        std::mem::replace(
+            c,
+            Active::Snapshot {
+                data: s.clone(),
+                id: 0,
+            },
+        )
+    });
+    // Dropped outside the borrow: it may hold user values.
+    drop(left);
+}
+
 fn enter(active: Active) -> Restore {
-    Restore(Some(
-        CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), active)),
-    ))
+    Restore(Some(mutate_current(|c| std::mem::replace(c, active))))
 }
 
 /// A context captured for a done callback or a handle: either a private

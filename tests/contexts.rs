@@ -224,3 +224,34 @@ fn test_callback_added_inside_a_context_runs_in_it_from_a_pristine_thread() {
     assert_eq!(*seen.borrow(), [Some(1)]);
     assert_eq!(v.get(), None);
 }
+
+#[test]
+fn test_callback_from_an_emptied_top_level_context_keeps_its_tokens_valid() {
+    // CTX-RUN-1, CTX-VAR-2: the top-level context is empty again (set,
+    // set, reset to unset) but has made tokens; a callback captured there
+    // runs in a private copy, so what it sets does not touch the top-level
+    // context and the unused token still resets there (CPython 3.11:
+    // seen [3], top None, after reset 1).
+    use asyncio_future::EventLoop;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let lp = EventLoop::new();
+    let v = ContextVar::new("v");
+    let a = v.set(1);
+    let b = v.set(2);
+    v.reset(&a).unwrap();
+    assert_eq!(v.get(), None);
+    let seen: Rc<RefCell<Vec<Option<i32>>>> = Rc::default();
+    let (v2, s2) = (v.clone(), seen.clone());
+    lp.call_soon(move || {
+        v2.set(3);
+        s2.borrow_mut().push(v2.get());
+    })
+    .unwrap();
+    lp.stop();
+    lp.run_forever().unwrap();
+    assert_eq!(*seen.borrow(), [Some(3)]);
+    assert_eq!(v.get(), None);
+    v.reset(&b).unwrap();
+    assert_eq!(v.get(), Some(1));
+}
