@@ -97,7 +97,8 @@ thread_local! {
 }
 
 /// Bits summarising the current activation, kept in step with `CURRENT` by
-/// [`mutate_current`], the one funnel through which `CURRENT` changes.
+/// [`replace_current`] and [`mutate_current`], the only writers of
+/// `CURRENT`.
 struct View;
 
 impl View {
@@ -135,8 +136,19 @@ impl View {
     }
 }
 
-/// Changes the current activation and updates [`VIEW`] to match: every
-/// write to `CURRENT` goes through here. `f` runs no user code.
+/// Installs `active` as the current activation and [`VIEW`] to match;
+/// returns the activation it replaces. The view is computed before the
+/// write (not read back from the value just stored, which measurably
+/// stalls a task step).
+fn replace_current(active: Active) -> Active {
+    let view = View::of(&active);
+    let previous = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), active));
+    VIEW.with(|v| v.set(view));
+    previous
+}
+
+/// Changes the current activation in place and updates [`VIEW`] to match.
+/// `f` runs no user code.
 fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> R {
     CURRENT.with(|c| {
         let mut active = c.borrow_mut();
@@ -190,7 +202,7 @@ struct Restore(Option<Active>);
 impl Drop for Restore {
     fn drop(&mut self) {
         if let Some(prev) = self.0.take() {
-            let left = mutate_current(|c| std::mem::replace(c, prev));
+            let left = replace_current(prev);
             if let Active::Entered(ctx) = left {
                 ctx.0.entered.set(false);
             }
@@ -235,21 +247,16 @@ impl Drop for RestoreIfChanged<'_> {
 #[cold]
 #[inline(never)]
 fn restore_fresh_copy(s: &Snapshot) {
-    let left = mutate_current(|c| {
-        std::mem::replace(
-            c,
-            Active::Snapshot {
-                data: s.clone(),
-                id: 0,
-            },
-        )
+    let left = replace_current(Active::Snapshot {
+        data: s.clone(),
+        id: 0,
     });
     // Dropped outside the borrow: it may hold user values.
     drop(left);
 }
 
 fn enter(active: Active) -> Restore {
-    Restore(Some(mutate_current(|c| std::mem::replace(c, active))))
+    Restore(Some(replace_current(active)))
 }
 
 /// A context captured for a done callback or a handle: either a private
