@@ -103,12 +103,12 @@ struct View;
 
 impl View {
     /// The visible map is empty: a capture gives the empty snapshot.
-    const EMPTY: u8 = 1 << 0;
+    const EMPTY: u8 = 0b01;
     /// The activation is the empty snapshot and no token refers to it yet:
     /// indistinguishable from a fresh private copy of the empty context.
-    const FRESH_EMPTY: u8 = 1 << 1;
-    /// A thread's starting state (the base context: empty, no token).
-    const PRISTINE: u8 = View::EMPTY | View::FRESH_EMPTY;
+    const FRESH_EMPTY: u8 = 0b10;
+    /// A thread's starting state (the base context: empty, no token): both.
+    const PRISTINE: u8 = 0b11;
 
     fn of(active: &Active) -> u8 {
         match active {
@@ -135,6 +135,11 @@ impl View {
         bits
     }
 }
+
+// Two distinct bits; PRISTINE is both.
+const _: () = assert!(
+    View::EMPTY & View::FRESH_EMPTY == 0 && View::PRISTINE == View::EMPTY | View::FRESH_EMPTY
+);
 
 /// Installs `active` as the current activation and [`VIEW`] to match;
 /// returns the activation it replaces. The view is computed before the
