@@ -470,6 +470,19 @@ pub(crate) struct LoopInner {
     shared: Arc<Shared>,
     tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     next_task_id: Cell<u64>,
+    /// The task whose step is running on this loop (CPython keeps it per
+    /// loop too: `_current_tasks[loop]`). A `Cell` with no borrow flag:
+    /// readers take the value out and put it back.
+    current_task: Cell<Option<Rc<dyn TaskStep>>>,
+}
+
+/// Puts a loop's current task back when a reader is done, also on unwind.
+struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1.take());
+    }
 }
 
 /// A loop dropped without `close()` refuses later submissions from other
@@ -557,11 +570,8 @@ impl EventLoop {
             shared: Arc::new(Shared::default()),
             tasks: RefCell::new(HashMap::new()),
             next_task_id: Cell::new(0),
+            current_task: Cell::new(None),
         }))
-    }
-
-    pub(crate) fn ptr(&self) -> *const () {
-        Rc::as_ptr(&self.0).cast()
     }
 
     /// Whether two handles are the same loop.
@@ -830,6 +840,24 @@ impl EventLoop {
     /// is by any executor, until they finish or the loop closes.
     pub(crate) fn register_task(&self, id: u64, task: Rc<dyn TaskStep>) {
         self.0.tasks.borrow_mut().insert(id, task);
+    }
+
+    /// Makes `task` the loop's current task for a step (CPython
+    /// `_enter_task` / `_leave_task`); returns the one it replaces.
+    pub(crate) fn swap_current_task(
+        &self,
+        task: Option<Rc<dyn TaskStep>>,
+    ) -> Option<Rc<dyn TaskStep>> {
+        self.0.current_task.replace(task)
+    }
+
+    /// Calls `f` with the task whose step is running on this loop, without
+    /// cloning it. `f` must not start or end a step, nor ask for this
+    /// loop's current task again (it would see none).
+    pub(crate) fn with_current_task<R>(&self, f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
+        let slot = &self.0.current_task;
+        let guard = PutBack(slot, slot.take());
+        f(guard.1.as_ref())
     }
 
     pub(crate) fn unregister_task(&self, id: u64) {

@@ -24,8 +24,8 @@ use std::task::{Context as TaskContext, Poll};
 use crate::callback::{Callback, Callbacks, DoneCallback, Registration};
 use crate::context::{Context, CtxRef};
 use crate::error::{CancelledError, Exception, FutureError, InvalidStateError, RuntimeError};
-use crate::event_loop::{ErrorContext, EventLoop};
-use crate::task::{self, TaskStep};
+use crate::event_loop::{get_running_loop, ErrorContext, EventLoop};
+use crate::task::TaskStep;
 use crate::transitions::{self, Operation, Outcome, StateKind, Transition};
 
 /// The state of a future. Each variant holds only what is meaningful in it.
@@ -106,10 +106,17 @@ impl<T: 'static> Core<T> {
     /// cell's next state with its payload and returns the callbacks of the
     /// PENDING state it left (to be scheduled by the caller, after this
     /// borrow has ended).
+    #[inline]
     fn enter(&self, cell: &Transition, payload: Payload<T>) -> Callbacks {
-        let Some(next) = cell.next else {
-            return Callbacks::Empty;
-        };
+        match cell.next {
+            // Most reads change nothing: decided here, inline.
+            None => Callbacks::Empty,
+            Some(next) => self.apply(next, payload),
+        }
+    }
+
+    /// The body of [`enter`](Self::enter): moves to `next`.
+    fn apply(&self, next: StateKind, payload: Payload<T>) -> Callbacks {
         let mut state = self.state.borrow_mut();
         let new = match (next, payload) {
             (StateKind::Result, Payload::Result(v)) => State::Finished(Finished::Result(v)),
@@ -485,10 +492,26 @@ impl<T: 'static> Future<T> {
         }
     }
 
-    /// The loop this future is bound to, as an address (CPython's Task
-    /// compares loops by identity).
-    pub(crate) fn loop_ptr(&self) -> *const () {
-        self.0.event_loop.ptr()
+    /// The loop this future is bound to, without a clone.
+    pub(crate) fn event_loop(&self) -> &EventLoop {
+        &self.0.event_loop
+    }
+
+    /// Awaited outside any task of its loop: an error when a task of
+    /// another loop (the one running) is awaiting it (CPython's Task
+    /// refuses a future of another loop), `None` otherwise.
+    fn awaited_by_task_of_other_loop(&self) -> Option<FutureError> {
+        let running = get_running_loop().ok()?;
+        if running.ptr_eq(&self.0.event_loop) || !running.with_current_task(|t| t.is_some()) {
+            return None;
+        }
+        Some(
+            RuntimeError::new(format!(
+                "Task got Future {} attached to a different loop",
+                self.0.repr()
+            ))
+            .into(),
+        )
     }
 
     /// The future's address, for identity checks without an `Rc` clone.
@@ -541,19 +564,19 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
         // The closure runs no user code (it sees the current task taken out
         // of its slot); reading the value, whose `Clone` is user code, waits
         // until it has returned.
-        let decided = task::with_current(|current| {
-            if let Some(task) = current {
-                if let Some(msg) = task.take_pending_cancel() {
-                    return Polled::Decided(Poll::Ready(Err(
-                        CancelledError::from_shared(msg).into()
-                    )));
+        let decided = this.0.event_loop.with_current_task(|current| {
+            match current {
+                Some(task) => {
+                    if let Some(msg) = task.take_pending_cancel() {
+                        return Polled::Decided(Poll::Ready(Err(
+                            CancelledError::from_shared(msg).into()
+                        )));
+                    }
                 }
-                if !std::ptr::eq(this.loop_ptr(), task.loop_ptr()) {
-                    return Polled::Decided(Poll::Ready(Err(RuntimeError::new(format!(
-                        "Task got Future {} attached to a different loop",
-                        this.0.repr()
-                    ))
-                    .into())));
+                None => {
+                    if let Some(error) = this.awaited_by_task_of_other_loop() {
+                        return Polled::Decided(Poll::Ready(Err(error)));
+                    }
                 }
             }
             let cell = this.0.cell(Operation::Await);

@@ -55,7 +55,6 @@ pub(crate) trait TaskStep {
     fn schedule_step(self: Rc<Self>, event_loop: &EventLoop);
     /// The cancellation to deliver at this step's first await, if any.
     fn take_pending_cancel(&self) -> Option<Option<Arc<str>>>;
-    fn loop_ptr(&self) -> *const ();
     /// Records the future the step suspended on; returns the one recorded
     /// before, for the caller to drop where no borrow is held.
     fn wait_on(&self, fut: Rc<dyn AnyFuture>) -> Option<Rc<dyn AnyFuture>>;
@@ -63,34 +62,11 @@ pub(crate) trait TaskStep {
     fn stop_waiting_on(&self, fut: *const ());
 }
 
-thread_local! {
-    /// The task whose step is running. A `Cell` (no borrow flag): readers
-    /// take the value out and put it back.
-    static CURRENT: Cell<Option<Rc<dyn TaskStep>>> = const { Cell::new(None) };
-}
-
-/// Puts the current task back when a reader is done, also on unwind.
-struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
-
-impl Drop for PutBack<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.1.take());
-    }
-}
-
-/// The task whose step is running on this thread.
+/// The task whose step is running on the running loop of this thread.
 pub(crate) fn current() -> Option<Rc<dyn TaskStep>> {
-    with_current(|t| t.cloned())
-}
-
-/// Calls `f` with the task whose step is running on this thread, without
-/// cloning it. `f` must not start or end a step, nor ask for the current
-/// task again (it would see none).
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
-    CURRENT.with(|c| {
-        let guard = PutBack(c, c.take());
-        f(guard.1.as_ref())
-    })
+    get_running_loop()
+        .ok()
+        .and_then(|lp| lp.with_current_task(|t| t.cloned()))
 }
 
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
@@ -224,14 +200,16 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         self.started.set(true);
         self.running.set(true);
         let me: Rc<dyn TaskStep> = self.clone();
-        let previous = CURRENT.with(|c| c.replace(Some(me)));
+        let event_loop = self.future.event_loop();
+        let previous = event_loop.swap_current_task(Some(me));
         let polled = self.context.run(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 let mut cx = TaskContext::from_waker(&self.waker);
                 coroutine.as_mut().poll(&mut cx)
             }))
         });
-        CURRENT.with(|c| c.replace(previous));
+        let this_step = event_loop.swap_current_task(previous);
+        drop(this_step);
         self.running.set(false);
         let leftover_cancel = self.pending_cancel.borrow_mut().take();
 
@@ -333,10 +311,6 @@ impl<T: 'static> TaskStep for TaskCore<T> {
 
     fn take_pending_cancel(&self) -> Option<Option<Arc<str>>> {
         self.pending_cancel.borrow_mut().take()
-    }
-
-    fn loop_ptr(&self) -> *const () {
-        self.future.loop_ptr()
     }
 
     fn wait_on(&self, fut: Rc<dyn AnyFuture>) -> Option<Rc<dyn AnyFuture>> {
