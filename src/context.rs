@@ -14,8 +14,8 @@
 //!
 //! The current activation lives in a thread-local `RefCell`; a second
 //! thread-local byte ([`View`] bits: "the visible map is empty", "this is
-//! an untouched empty snapshot") is kept in step with it by the one
-//! function that writes it, so the common case, capturing and running
+//! an untouched empty snapshot") is kept in step with it by the two
+//! functions that write it, so the common case, capturing and running
 //! callbacks where no variable is set, reads one byte. Debug builds check
 //! the byte against the activation on every read.
 

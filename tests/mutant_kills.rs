@@ -189,3 +189,36 @@ fn concurrent_future_identity_and_error_sources() {
     assert!(matches!(err, ConcurrentError::InvalidState(_)));
     assert!(err.source().is_none());
 }
+
+#[test]
+fn await_from_a_plain_callback_of_another_running_loop_is_not_a_task_error() {
+    // FUT-AWAIT-3 is about tasks only: a future of loop A polled by a plain
+    // callback of running loop B (no task of B is stepping) is awaited
+    // from outside any task, so its waker is registered, as with any
+    // foreign executor (CPython checks loops in Task.__step, not in
+    // Future.__await__).
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let a = EventLoop::new();
+    let b = EventLoop::new();
+    let fut = a.create_future::<i32>();
+    let polled: Rc<RefCell<Vec<String>>> = Rc::default();
+    let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let (f2, p2, c2) = (fut.clone(), polled.clone(), counter.clone());
+    b.call_soon(move || {
+        let waker = Waker::from(c2);
+        let mut cx = TaskContext::from_waker(&waker);
+        let mut f = f2;
+        p2.borrow_mut()
+            .push(format!("{:?}", std::pin::Pin::new(&mut f).poll(&mut cx)));
+    })
+    .unwrap();
+    b.stop();
+    b.run_forever().unwrap();
+    assert_eq!(*polled.borrow(), ["Pending"]);
+    assert_eq!(format!("{fut:?}"), "<Future pending cb=[Waker.wake()]>");
+    fut.set_result(3).unwrap();
+    a.stop();
+    a.run_forever().unwrap();
+    assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+}
