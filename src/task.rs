@@ -62,13 +62,6 @@ pub(crate) trait TaskStep {
     fn stop_waiting_on(&self, fut: *const ());
 }
 
-/// The task whose step is running on the running loop of this thread.
-pub(crate) fn current() -> Option<Rc<dyn TaskStep>> {
-    get_running_loop()
-        .ok()
-        .and_then(|lp| lp.with_current_task(|t| t.cloned()))
-}
-
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
 /// `THREAD-WAKE-2`).
 ///
@@ -208,8 +201,7 @@ impl<T: 'static> TaskStep for TaskCore<T> {
                 coroutine.as_mut().poll(&mut cx)
             }))
         });
-        let this_step = event_loop.swap_current_task(previous);
-        drop(this_step);
+        event_loop.swap_current_task(previous);
         self.running.set(false);
         let leftover_cancel = self.pending_cancel.borrow_mut().take();
 
@@ -453,17 +445,19 @@ impl std::future::Future for YieldNow {
     type Output = Result<(), FutureError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        if let Some(task) = current() {
-            if let Some(msg) = task.take_pending_cancel() {
-                return Poll::Ready(Err(crate::CancelledError::from_shared(msg).into()));
-            }
+        let running = get_running_loop().ok();
+        let task = running
+            .as_ref()
+            .and_then(|lp| lp.with_current_task(|t| t.cloned()));
+        if let Some(msg) = task.as_ref().and_then(|t| t.take_pending_cancel()) {
+            return Poll::Ready(Err(crate::CancelledError::from_shared(msg).into()));
         }
         if self.yielded {
             return Poll::Ready(Ok(()));
         }
         self.yielded = true;
-        match (current(), get_running_loop()) {
-            (Some(task), Ok(lp)) => task.schedule_step(&lp),
+        match (task, running) {
+            (Some(task), Some(lp)) => task.schedule_step(&lp),
             _ => cx.waker().wake_by_ref(),
         }
         Poll::Pending
