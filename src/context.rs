@@ -267,8 +267,22 @@ fn enter(active: Active) -> Restore {
 /// A context captured for a done callback or a handle: either a private
 /// snapshot (the usual `copy_context()` at registration) or an explicit
 /// [`Context`] object given by the caller.
+///
+/// This crate's loop stores it with each done callback and handle.
 #[derive(Clone)]
-pub(crate) enum CtxRef {
+pub struct CtxRef(Captured);
+
+impl fmt::Debug for CtxRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Captured::Snapshot(_) => f.write_str("<captured context>"),
+            Captured::Context(c) => fmt::Debug::fmt(c, f),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Captured {
     Snapshot(Snapshot),
     Context(Context),
 }
@@ -276,27 +290,27 @@ pub(crate) enum CtxRef {
 impl CtxRef {
     /// `copy_context()` of the current context, without allocating.
     pub(crate) fn capture() -> CtxRef {
-        CtxRef::Snapshot(current_snapshot())
+        CtxRef(Captured::Snapshot(current_snapshot()))
     }
 
     /// The given context, or a copy of the current one.
     pub(crate) fn explicit_or_capture(ctx: Option<&Context>) -> CtxRef {
         match ctx {
-            Some(c) => CtxRef::Context(c.clone()),
+            Some(c) => CtxRef(Captured::Context(c.clone())),
             None => CtxRef::capture(),
         }
     }
 
     /// The empty context, for registrations that run no user code.
     pub(crate) fn empty() -> CtxRef {
-        CtxRef::Snapshot(Snapshot::default())
+        CtxRef(Captured::Snapshot(Snapshot::default()))
     }
 
     /// Runs `f` inside this context. Fails, like CPython, when the context
     /// object is already entered.
     pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
-        match self {
-            CtxRef::Snapshot(s) => {
+        match &self.0 {
+            Captured::Snapshot(s) => {
                 if current_is_fresh(s) {
                     // Fast path: the current activation already shows this
                     // snapshot and has made no token, so it is
@@ -312,7 +326,7 @@ impl CtxRef {
                 });
                 Ok(f())
             }
-            CtxRef::Context(c) => c.run(f),
+            Captured::Context(c) => c.run(f),
         }
     }
 }

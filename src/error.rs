@@ -353,3 +353,61 @@ impl From<RuntimeError> for FutureError {
         FutureError::Runtime(e)
     }
 }
+
+/// The context the exception handler receives, like CPython's `context`
+/// dict: a message and, when they apply, the exception, the future and
+/// the handle (as their reprs).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ErrorContext {
+    /// What happened, e.g. `"Future exception was never retrieved"`.
+    pub message: String,
+    /// The exception involved (a panic becomes an exception of class
+    /// `"Panic"`).
+    pub exception: Option<Exception>,
+    /// The repr of the future involved.
+    pub future: Option<String>,
+    /// The repr of the handle whose callback failed.
+    pub handle: Option<String>,
+}
+
+impl ErrorContext {
+    /// A context with only a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ErrorContext {
+            message: message.into(),
+            exception: None,
+            future: None,
+            handle: None,
+        }
+    }
+}
+
+/// The text CPython's default exception handler logs.
+impl fmt::Display for ErrorContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(fut) = &self.future {
+            write!(f, "\nfuture: {fut}")?;
+        }
+        if let Some(h) = &self.handle {
+            write!(f, "\nhandle: {h}")?;
+        }
+        if let Some(e) = &self.exception {
+            write!(f, "\n{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a panic payload into an exception of class `"Panic"`.
+pub(crate) fn panic_exception(payload: Box<dyn std::any::Any + Send>) -> Exception {
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_owned()
+    };
+    Exception::new("Panic", message)
+}

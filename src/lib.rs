@@ -33,33 +33,37 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod callback;
+mod concurrent;
 mod context;
 mod error;
-mod event_loop;
-mod future;
+pub mod future;
+mod hooks;
+mod runtime;
 mod sync;
-mod task;
-mod threadsafe;
 pub mod trace;
-pub mod transitions;
 
-pub use callback::Callback;
+/// path, kept.
+/// The transition tables: the Future's (both roles) and the task's.
+pub use future::table as transitions;
+
 pub use context::{copy_context, Context, ContextVar, Token};
-pub use error::{CancelledError, Exception, FutureError, InvalidStateError, RuntimeError};
-#[cfg(asyncio_future_loom)]
-#[doc(hidden)]
-pub use event_loop::RemoteStats;
-pub use event_loop::{
-    get_running_loop, ErrorContext, EventLoop, ExceptionHandler, Handle, LoopHandle, TimerHandle,
+pub use error::{
+    CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
 };
-pub use future::Future;
 #[cfg(asyncio_future_loom)]
 #[doc(hidden)]
-pub use sync::break_wakeup_protocol;
-pub use task::{run, sleep, Task};
+pub use hooks::{break_wakeup_protocol, RemoteStats};
+pub use runtime::{
+    get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle, Task,
+    TimerHandle,
+};
+
+/// `asyncio.Future` on this crate's [`EventLoop`]: the core's
+/// [`future::Future`] with the loop as its scheduler (the default).
+pub type Future<T, S = EventLoop> = future::Future<T, S>;
+
 #[doc(hidden)]
-pub use threadsafe::wrap_future_chains_in_flight;
-pub use threadsafe::{
+pub use concurrent::wrap_future_chains_in_flight;
+pub use concurrent::{
     wrap_future, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
 };

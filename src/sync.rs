@@ -15,6 +15,11 @@
 //! its timed wait is an untimed one).
 
 #[cfg(asyncio_future_loom)]
+pub(crate) use loom::thread_local;
+#[cfg(not(asyncio_future_loom))]
+pub(crate) use std::thread_local;
+
+#[cfg(asyncio_future_loom)]
 pub(crate) use loom::{
     sync::{
         atomic::{AtomicBool, Ordering},
@@ -32,29 +37,6 @@ pub(crate) use std::{
 };
 
 use std::time::{Duration, Instant};
-
-#[cfg(asyncio_future_loom)]
-std::thread_local! {
-    /// Whether the remote queue's idle wait uses the broken protocol. A
-    /// `std` thread-local: loom runs all threads of a model on the test's
-    /// own OS thread, so the switch reaches exactly that model's threads.
-    static BROKEN_WAKEUP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether this thread's loops use the broken wake-up protocol.
-#[cfg(asyncio_future_loom)]
-pub(crate) fn broken_wakeup() -> bool {
-    BROKEN_WAKEUP.with(|b| b.get())
-}
-
-/// Switches the remote queue's idle wait of loops run on this OS thread to
-/// the broken wake-up protocol (`on`) or back, for the loom test that shows
-/// the model catches it. Only under `--cfg asyncio_future_loom`.
-#[cfg(asyncio_future_loom)]
-#[doc(hidden)]
-pub fn break_wakeup_protocol(on: bool) {
-    BROKEN_WAKEUP.with(|b| b.set(on));
-}
 
 /// Locks `mutex`, ignoring poison.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

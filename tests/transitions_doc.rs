@@ -2,7 +2,7 @@
 //! `src/transitions.rs`; this test fails when they differ (spec
 //! FUT-TABLE-1). Regenerate with `UPDATE_SPEC=1 cargo test --test transitions_doc`.
 
-use asyncio_future::transitions::{lookup, render_markdown, Operation, Outcome, StateKind};
+use asyncio_future::transitions::{lookup, render_markdown, Operation, Outcome, StateKind, Text};
 
 #[test]
 fn spec_transitions_md_matches_the_table() {
@@ -49,7 +49,7 @@ fn table_invariants() {
             if s != StateKind::Pending
                 && matches!(op, Operation::SetResult | Operation::SetException)
             {
-                assert_eq!(t.outcome, Outcome::RaisesInvalidState("invalid state"));
+                assert_eq!(t.outcome, Outcome::RaisesInvalidState(Text::InvalidState));
             }
         }
     }

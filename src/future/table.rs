@@ -1,10 +1,13 @@
 //! The transition table: the one place that decides, for every state of a
-//! future and every operation on it, the next state and the outcome.
+//! future and every operation on it, the next state and the outcome; for a
+//! task, its own table ([`task`](crate::transitions::task)) decides the rest.
 //!
 //! Every public method of [`Future`](crate::Future) looks its cell up here
 //! and does what the cell says; no method decides state logic on its own.
-//! The table is plain data: [`TABLE`] can be walked, and
-//! [`render_markdown`] prints it as `spec/transitions.md` (a test checks that
+//! A future has a [`Role`]: a task's result future refuses `set_result` and
+//! `set_exception` and hands `cancel` to the task's table. The table is
+//! plain data: [`TABLE`] can be walked, and [`render_markdown`] prints both
+//! roles and the task's table as `spec/transitions.md` (a test checks that
 //! the committed file is exactly this rendering, so the two cannot drift).
 //!
 //! The "exception never retrieved" flag of CPython (`_log_traceback`) is part
@@ -15,6 +18,32 @@
 //! transitions), and every `FUT-*` rule that names a cell of this table.
 
 use std::fmt::Write as _;
+
+pub use super::task_table as task;
+
+/// Whose future it is: a plain future, or the result future of a task
+/// (CPython's `Task` is a `Future` subclass with more rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `asyncio.Future`.
+    Future,
+    /// `asyncio.Task`: its outcome is its coroutine's; `cancel` is the
+    /// task's (spec `TASK-CANCEL-*`).
+    Task,
+}
+
+impl Role {
+    /// Both roles, in table order.
+    pub const ALL: [Role; 2] = [Role::Future, Role::Task];
+
+    /// The class name CPython's repr shows.
+    pub const fn class_name(self) -> &'static str {
+        match self {
+            Role::Future => "Future",
+            Role::Task => "Task",
+        }
+    }
+}
 
 /// The states of a future, as the table distinguishes them.
 ///
@@ -143,6 +172,35 @@ impl Operation {
     }
 }
 
+/// The C implementation's texts of the errors the table raises (a byte in
+/// the table; [`Text::as_str`] gives the words).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Text {
+    /// `"Result is not set."`
+    ResultNotSet,
+    /// `"Exception is not set."`
+    ExceptionNotSet,
+    /// `"invalid state"`
+    InvalidState,
+    /// `"Task does not support set_result operation"`
+    TaskSetResult,
+    /// `"Task does not support set_exception operation"`
+    TaskSetException,
+}
+
+impl Text {
+    /// The text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Text::ResultNotSet => "Result is not set.",
+            Text::ExceptionNotSet => "Exception is not set.",
+            Text::InvalidState => "invalid state",
+            Text::TaskSetResult => "Task does not support set_result operation",
+            Text::TaskSetException => "Task does not support set_exception operation",
+        }
+    }
+}
+
 /// What an operation returns or raises, and what it does besides the state
 /// change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +220,11 @@ pub enum Outcome {
     /// Raises a new `CancelledError` carrying the cancel message.
     RaisesCancelledError,
     /// Raises `InvalidStateError` with this text.
-    RaisesInvalidState(&'static str),
+    RaisesInvalidState(Text),
+    /// Raises `RuntimeError` with this text.
+    RaisesRuntimeError(Text),
+    /// Hands the request to the task's own table (`Task.cancel`).
+    CancelsTask,
     /// Appends `(fn, context)` to the done callbacks; returns `None`.
     AppendsCallback,
     /// Schedules `fn(fut)` with `call_soon` at once; returns `None`.
@@ -192,7 +254,13 @@ impl Outcome {
             Outcome::ReturnsException => "returns the exception".into(),
             Outcome::RaisesException => "raises the exception (same object)".into(),
             Outcome::RaisesCancelledError => "raises a new CancelledError(msg)".into(),
-            Outcome::RaisesInvalidState(text) => format!("raises InvalidStateError(\"{text}\")"),
+            Outcome::RaisesInvalidState(text) => {
+                format!("raises InvalidStateError(\"{}\")", text.as_str())
+            }
+            Outcome::RaisesRuntimeError(text) => {
+                format!("raises RuntimeError(\"{}\")", text.as_str())
+            }
+            Outcome::CancelsTask => "the task's table decides (`Task.cancel`)".into(),
             Outcome::AppendsCallback => "appends (fn, context); returns None".into(),
             Outcome::SchedulesCallback => "call_soon(fn, fut, context); returns None".into(),
             Outcome::RemovesCallbacks => "removes every equal fn; returns the count".into(),
@@ -243,9 +311,9 @@ const fn retrieve(outcome: Outcome) -> Transition {
     }
 }
 
-const ISE_RESULT: Outcome = Outcome::RaisesInvalidState("Result is not set.");
-const ISE_EXCEPTION: Outcome = Outcome::RaisesInvalidState("Exception is not set.");
-const ISE_DONE: Outcome = Outcome::RaisesInvalidState("invalid state");
+const ISE_RESULT: Outcome = Outcome::RaisesInvalidState(Text::ResultNotSet);
+const ISE_EXCEPTION: Outcome = Outcome::RaisesInvalidState(Text::ExceptionNotSet);
+const ISE_DONE: Outcome = Outcome::RaisesInvalidState(Text::InvalidState);
 
 /// The row of a done state whose callbacks were already scheduled: the
 /// cells every done state shares.
@@ -333,9 +401,29 @@ pub const TABLE: [[Transition; 12]; 5] = [
     ),
 ];
 
-/// The cell for `op` in `state`.
+/// The cell for `op` in `state`, for a plain future.
 pub const fn lookup(state: StateKind, op: Operation) -> Transition {
     TABLE[state.index()][op.index()]
+}
+
+/// The cell for `op` in `state` for a future of `role`. A task's result
+/// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
+/// `set_exception` raise `RuntimeError` in every state, and `cancel` of a
+/// pending task is decided by the task's table.
+pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
+    match (role, op) {
+        (Role::Future, _) => lookup(state, op),
+        (Role::Task, Operation::SetResult) => {
+            stay(Outcome::RaisesRuntimeError(Text::TaskSetResult))
+        }
+        (Role::Task, Operation::SetException) => {
+            stay(Outcome::RaisesRuntimeError(Text::TaskSetException))
+        }
+        (Role::Task, Operation::Cancel) if matches!(state, StateKind::Pending) => {
+            stay(Outcome::CancelsTask)
+        }
+        (Role::Task, _) => lookup(state, op),
+    }
 }
 
 /// Renders the table as the Markdown of `spec/transitions.md`.
@@ -343,7 +431,7 @@ pub fn render_markdown() -> String {
     let mut out = String::new();
     out.push_str("# The transition table of asyncio-future\n\n");
     out.push_str(
-        "Generated from `src/transitions.rs` (`asyncio_future::transitions::render_markdown`); \
+        "Generated from `src/future/table.rs` and `src/future/task_table.rs` (`asyncio_future::transitions::render_markdown`); \
          `tests/transitions_doc.rs` fails when this file differs from the rendering. \
          To regenerate: `UPDATE_SPEC=1 cargo test --test transitions_doc`.\n\n",
     );
@@ -353,6 +441,27 @@ pub fn render_markdown() -> String {
          done callbacks are handed to `call_soon` in registration order. \
          Spec rule `FUT-TABLE-1`: every public method of `Future` does exactly what its cell says.\n\n",
     );
+    for role in Role::ALL {
+        render_role(&mut out, role);
+    }
+    out.push_str(
+        "\nCPython's `_state` strings: PENDING is `PENDING`; the three FINISHED columns are \
+         `FINISHED`; CANCELLED is `CANCELLED`. The *unretrieved* / *retrieved* split is CPython's \
+         `_log_traceback` flag made part of the state.\n",
+    );
+    super::task_table::render_markdown(&mut out);
+    out
+}
+
+fn render_role(out: &mut String, role: Role) {
+    match role {
+        Role::Future => out.push_str("## Future\n\n"),
+        Role::Task => out.push_str(
+            "\n## Task (the task's result future)\n\n\
+             The cells that differ from the Future's: `set_result` and `set_exception` \
+             in every state, and `cancel` while PENDING.\n\n",
+        ),
+    }
     out.push_str("| operation |");
     for s in StateKind::ALL {
         let _ = write!(out, " {} |", s.describe());
@@ -365,7 +474,7 @@ pub fn render_markdown() -> String {
     for op in Operation::ALL {
         let _ = write!(out, "| `{}` |", op.python());
         for s in StateKind::ALL {
-            let t = lookup(s, op);
+            let t = lookup_for(role, s, op);
             let mut cell = String::new();
             if let Some(next) = t.next {
                 let _ = write!(cell, "→ {}; ", next.describe());
@@ -378,10 +487,4 @@ pub fn render_markdown() -> String {
         }
         out.push('\n');
     }
-    out.push_str(
-        "\nCPython's `_state` strings: PENDING is `PENDING`; the three FINISHED columns are \
-         `FINISHED`; CANCELLED is `CANCELLED`. The *unretrieved* / *retrieved* split is CPython's \
-         `_log_traceback` flag made part of the state.\n",
-    );
-    out
 }

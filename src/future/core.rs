@@ -1,0 +1,510 @@
+//! `asyncio.Future`'s core: one allocation holding the scheduler, the state
+//! and (for a task) a link to the task; every operation decided by the
+//! [transition table](crate::transitions).
+//!
+//! Every method looks up its cell for the future's [`Role`] and its current
+//! state under one borrow, changes state only as the cell says (reads mark
+//! an exception retrieved, completions replace PENDING), and hands the done
+//! callbacks a completion returns to the scheduler after the borrow has
+//! ended. No `RefCell` borrow is held while user code runs: callback
+//! equality, `Drop` of values and callbacks, and the scheduler all run
+//! outside it.
+//!
+//! Spec rules: `FUT-TABLE-1`, `FUT-STATE-*`, `FUT-RESULT-*`,
+//! `FUT-EXCEPTION-*`, `FUT-SET-*`, `FUT-CANCEL-*`, `FUT-CB-*`,
+//! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`.
+
+use std::cell::{OnceCell, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+use super::callbacks::{Callbacks, Registration};
+use super::schedule::{AnyFuture, Schedule};
+use super::state::{Completion, Finished, State};
+use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
+use crate::error::{
+    CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
+};
+
+/// The task a future is the result of, as the future sees it: `cancel` of
+/// a pending task is the task's (the table's `CancelsTask` outcome).
+pub(crate) trait TaskRole {
+    /// `Task.cancel(msg)`, decided by the task's table.
+    fn cancel(self: Rc<Self>, msg: Option<Arc<str>>) -> bool;
+}
+
+/// The one heap allocation of a future.
+pub(crate) struct Core<T: 'static, S: Schedule> {
+    scheduler: S,
+    state: RefCell<State<T, S>>,
+    /// Set once when this future is the result of a task (its role).
+    task: OnceCell<Weak<dyn TaskRole>>,
+}
+
+impl<T: 'static, S: Schedule> Core<T, S> {
+    #[inline]
+    fn role(&self) -> Role {
+        if self.task.get().is_some() {
+            Role::Task
+        } else {
+            Role::Future
+        }
+    }
+
+    /// The cell for `op` in the current state; a read the cell makes a
+    /// transition (exception retrieved) is applied here.
+    #[inline]
+    fn read(&self, op: Operation) -> Transition {
+        let cell = table::lookup_for(self.role(), self.state.borrow().kind(), op);
+        if cell.next.is_some() {
+            self.state.borrow_mut().mark_retrieved();
+        }
+        cell
+    }
+
+    /// The funnel for completions: looks the cell up for `role` and, when
+    /// it completes the future, replaces the state with the completion's.
+    /// Returns the cell and either the callbacks of the PENDING state left
+    /// (to schedule) or the refused completion (to drop outside the borrow).
+    #[inline]
+    fn complete(&self, role: Role, completion: Completion<T>) -> Completed<T, S> {
+        let mut state = self.state.borrow_mut();
+        let cell = table::lookup_for(role, state.kind(), completion.operation());
+        if cell.next.is_none() {
+            return Completed::Refused(cell, completion);
+        }
+        match std::mem::replace(&mut *state, completion.into_state()) {
+            State::Pending(callbacks) => Completed::Done(cell, callbacks),
+            // Only PENDING completes (FUT-STATE-1, `table_invariants`).
+            _ => Completed::Done(cell, Callbacks::Empty),
+        }
+    }
+
+    /// Renders CPython's repr; `result` renders a result value.
+    fn repr_with(&self, result: &dyn Fn(&T) -> String) -> String {
+        let name = self.role().class_name();
+        match &*self.state.borrow() {
+            State::Pending(cbs) => {
+                let names: Vec<String> = cbs
+                    .iter()
+                    .map(|r| format!("{}()", S::callback_name(&r.callback)))
+                    .collect();
+                match names.len() {
+                    0 => format!("<{name} pending>"),
+                    1 | 2 => format!("<{name} pending cb=[{}]>", names.join(", ")),
+                    n => format!(
+                        "<{name} pending cb=[{}, <{} more>, {}]>",
+                        names[0],
+                        n - 2,
+                        names[n - 1]
+                    ),
+                }
+            }
+            State::Finished(Finished::Result(v)) => {
+                format!("<{name} finished result={}>", result(v))
+            }
+            State::Finished(Finished::Exception { exception, .. }) => {
+                format!("<{name} finished exception={exception:?}>")
+            }
+            State::Cancelled(_) => format!("<{name} cancelled>"),
+        }
+    }
+}
+
+/// What [`Core::complete`] did.
+enum Completed<T, S: Schedule> {
+    Done(Transition, Callbacks<S>),
+    Refused(Transition, Completion<T>),
+}
+
+/// "Future exception was never retrieved" (spec `FUT-LOG-1`): the report
+/// happens when the last handle (user handles, queued callbacks, awaiting
+/// tasks) goes away while the table's drop cell says so.
+impl<T: 'static, S: Schedule> Drop for Core<T, S> {
+    fn drop(&mut self) {
+        let kind = self.state.get_mut().kind();
+        let cell = table::lookup_for(self.role(), kind, Operation::DropLastHandle);
+        if cell.outcome != Outcome::ReportsNeverRetrieved {
+            return;
+        }
+        let exception = self.state.get_mut().exception();
+        let context = ErrorContext {
+            message: format!("{} exception was never retrieved", self.role().class_name()),
+            exception,
+            future: Some(self.repr_with(&|_| String::new())),
+            handle: None,
+        };
+        self.scheduler.call_exception_handler(&context);
+    }
+}
+
+impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
+    fn into_any(self: Rc<Self>) -> Rc<dyn std::any::Any> {
+        self
+    }
+
+    fn repr(&self) -> String {
+        self.repr_with(&|_| "...".to_owned())
+    }
+
+    fn cancel_with(self: Rc<Self>, msg: Option<Arc<str>>) -> bool {
+        Future(self).cancel_shared(msg)
+    }
+
+    fn retrieve(&self) {
+        let _ = self.read(Operation::Result);
+    }
+
+    fn is_done(&self) -> bool {
+        self.read(Operation::Done).outcome == Outcome::ReturnsTrue
+    }
+
+    fn address(&self) -> *const () {
+        (self as *const Self).cast()
+    }
+}
+
+/// `asyncio.Future` bound to the scheduler `S`: the result of an operation
+/// that completes later.
+///
+/// A `Future` is a handle: cloning it gives another handle to the same
+/// future (one pointer wide, `!Send`, `!Sync`). With this crate's loop it
+/// is [`crate::Future<T>`], made by
+/// [`EventLoop::create_future`](crate::EventLoop::create_future).
+///
+/// Done callbacks are never called synchronously: completion hands each
+/// registered callback to the scheduler's `call_soon`, in registration
+/// order, with the context captured when it was added.
+///
+/// ```
+/// use asyncio_future::{EventLoop, FutureError};
+/// let lp = EventLoop::new();
+/// let fut = lp.create_future::<i32>();
+/// fut.add_done_callback(|f: &asyncio_future::Future<i32>| println!("got {:?}", f.result()), None);
+/// fut.set_result(42).unwrap();
+/// assert_eq!(fut.result(), Ok(42));
+/// assert!(matches!(lp.create_future::<i32>().result(), Err(FutureError::InvalidState(_))));
+/// ```
+pub struct Future<T: 'static, S: Schedule>(pub(crate) Rc<Core<T, S>>);
+
+impl<T: 'static, S: Schedule> Clone for Future<T, S> {
+    fn clone(&self) -> Self {
+        Future(self.0.clone())
+    }
+}
+
+impl<T: 'static, S: Schedule> PartialEq for Future<T, S> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T: 'static, S: Schedule> Eq for Future<T, S> {}
+
+impl<T: 'static, S: Schedule> Future<T, S> {
+    /// A new pending future bound to `scheduler` (`loop.create_future()`).
+    pub fn new(scheduler: &S) -> Self {
+        Future(Rc::new(Core {
+            scheduler: scheduler.clone(),
+            state: RefCell::new(State::Pending(Callbacks::Empty)),
+            task: OnceCell::new(),
+        }))
+    }
+
+    /// Gives the future the Task role.
+    pub(crate) fn bind_task(&self, task: Weak<dyn TaskRole>) {
+        let _ = self.0.task.set(task);
+    }
+
+    pub(crate) fn from_any(fut: Rc<dyn AnyFuture>) -> Option<Self> {
+        fut.into_any().downcast::<Core<T, S>>().ok().map(Future)
+    }
+
+    /// The future without its result type.
+    pub(crate) fn erased(&self) -> Rc<dyn AnyFuture> {
+        self.0.clone()
+    }
+
+    /// The future's role: a plain future or a task's.
+    pub fn role(&self) -> Role {
+        self.0.role()
+    }
+
+    /// `fut.done()`: whether the future has a result, an exception, or was
+    /// cancelled.
+    pub fn done(&self) -> bool {
+        self.0.read(Operation::Done).outcome == Outcome::ReturnsTrue
+    }
+
+    /// `fut.cancelled()`: whether the future was cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.0.read(Operation::Cancelled).outcome == Outcome::ReturnsTrue
+    }
+
+    /// The state's CPython name: `"PENDING"`, `"FINISHED"` or `"CANCELLED"`.
+    pub fn state(&self) -> &'static str {
+        self.state_kind().as_str()
+    }
+
+    /// The table's state, which also tells whether an exception was
+    /// retrieved.
+    pub fn state_kind(&self) -> StateKind {
+        self.0.state.borrow().kind()
+    }
+
+    /// `fut.get_loop()`: the loop (scheduler) the future is bound to.
+    pub fn get_loop(&self) -> S {
+        self.0.scheduler.clone()
+    }
+
+    /// The scheduler, without a clone.
+    pub(crate) fn scheduler(&self) -> &S {
+        &self.0.scheduler
+    }
+
+    /// `fut.set_result(value)`: marks the future done with `value` and
+    /// schedules its callbacks. `InvalidStateError` ("invalid state") when
+    /// already done; a task refuses with `RuntimeError`.
+    pub fn set_result(&self, value: T) -> Result<(), FutureError> {
+        self.complete_as(self.role(), Completion::Result(value))
+    }
+
+    /// `fut.set_exception(exception)`: marks the future done with the
+    /// exception object and schedules its callbacks. The exception counts as
+    /// unretrieved until `result()`, `exception()`, `cancel()` or an await.
+    pub fn set_exception(&self, exception: Exception) -> Result<(), FutureError> {
+        self.complete_as(self.role(), Completion::Exception(exception))
+    }
+
+    /// Completes through the cells of `role`: a task ends its own future
+    /// through the Future's cells, as CPython's Task calls
+    /// `super().set_result()`.
+    pub(crate) fn complete_as(
+        &self,
+        role: Role,
+        completion: Completion<T>,
+    ) -> Result<(), FutureError> {
+        match self.0.complete(role, completion) {
+            Completed::Done(_, callbacks) => {
+                self.schedule(callbacks);
+                Ok(())
+            }
+            Completed::Refused(cell, completion) => {
+                drop(completion);
+                Err(self.raised(cell.outcome))
+            }
+        }
+    }
+
+    /// Hands the callbacks a completion returned to the scheduler.
+    fn schedule(&self, callbacks: Callbacks<S>) {
+        if !callbacks.is_empty() {
+            self.0.scheduler.call_soon_done(self.erased(), callbacks);
+        }
+    }
+
+    /// `fut.cancel(msg=None)`: cancels a pending future and schedules its
+    /// callbacks; `true` if it was pending. On a done future it returns
+    /// `false` but still marks an exception as retrieved (CPython clears its
+    /// "never retrieved" flag). On a task it is the task's cancel.
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.cancel_shared(msg.map(Arc::from))
+    }
+
+    pub(crate) fn cancel_shared(&self, msg: Option<Arc<str>>) -> bool {
+        let cell = self.0.read(Operation::Cancel);
+        if cell.outcome == Outcome::CancelsTask {
+            if let Some(task) = self.0.task.get().and_then(Weak::upgrade) {
+                return task.cancel(msg);
+            }
+            // The task itself is gone (dropped after the loop destroyed it):
+            // its table's DESTROYED row cancels the future itself.
+        }
+        self.cancel_as(Role::Future, msg)
+    }
+
+    /// Cancels through the cells of `role` (a task ending cancelled uses
+    /// the Future's).
+    pub(crate) fn cancel_as(&self, role: Role, msg: Option<Arc<str>>) -> bool {
+        match self.0.complete(role, Completion::Cancel(msg)) {
+            Completed::Done(cell, callbacks) => {
+                self.schedule(callbacks);
+                cell.outcome == Outcome::ReturnsTrue
+            }
+            Completed::Refused(cell, _) => cell.outcome == Outcome::ReturnsTrue,
+        }
+    }
+
+    /// `fut.add_done_callback(fn, context=ctx)` with the scheduler's own
+    /// callback and context types: appended while PENDING, handed to the
+    /// scheduler at once when done (never called synchronously).
+    pub fn add_done(&self, callback: S::Callback, context: S::Context) {
+        self.add_registration(Registration { callback, context });
+    }
+
+    pub(crate) fn add_registration(&self, reg: Registration<S>) {
+        let mut state = self.0.state.borrow_mut();
+        let cell = table::lookup_for(self.0.role(), state.kind(), Operation::AddDoneCallback);
+        match (&mut *state, cell.outcome) {
+            (State::Pending(cbs), Outcome::AppendsCallback) => cbs.push(reg),
+            _ => {
+                drop(state);
+                self.0
+                    .scheduler
+                    .call_soon_done(self.erased(), Callbacks::One(reg));
+            }
+        }
+    }
+
+    /// `fut.remove_done_callback(fn)` with an equality of the scheduler's
+    /// choosing: removes every registration whose callback `matches` and
+    /// returns how many; `0` once the future is done.
+    ///
+    /// `matches` is user code (Python's `__eq__`): it is called with no
+    /// borrow held, once per registration, and may add or remove callbacks
+    /// or complete the future; registrations it adds are examined too.
+    pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {
+        let mut removed = 0;
+        let mut index = 0;
+        loop {
+            let cell = self.0.read(Operation::RemoveDoneCallback);
+            if cell.outcome != Outcome::RemovesCallbacks {
+                return removed;
+            }
+            let candidate = match &*self.0.state.borrow() {
+                State::Pending(cbs) => cbs.get(index).map(|r| r.callback.clone()),
+                _ => None,
+            };
+            let Some(candidate) = candidate else {
+                return removed;
+            };
+            let hit = matches(&candidate);
+            let taken = hit.then(|| self.take_registration(index, &candidate));
+            drop(candidate);
+            match taken {
+                Some(Some(registration)) => {
+                    drop(registration);
+                    removed += 1;
+                }
+                // The list changed under `matches`: look at this index again.
+                Some(None) => {}
+                None => index += 1,
+            }
+        }
+    }
+
+    /// Removes the registration at `index` if it still holds `candidate`
+    /// (by the scheduler's identity of callbacks, which runs no user code).
+    fn take_registration(&self, index: usize, candidate: &S::Callback) -> Option<Registration<S>> {
+        let mut state = self.0.state.borrow_mut();
+        let State::Pending(cbs) = &mut *state else {
+            return None;
+        };
+        let same = cbs
+            .get(index)
+            .is_some_and(|r| S::same_callback(&r.callback, candidate));
+        if same {
+            cbs.remove(index)
+        } else {
+            None
+        }
+    }
+
+    /// Registers an awaiter's wake-up, unless one it recognises is there.
+    /// Called right after the Await cell said *suspends*, with no user code
+    /// in between, so the future is PENDING.
+    #[inline]
+    pub(crate) fn add_awaiter(
+        &self,
+        registered: impl Fn(&S::Callback) -> bool,
+        make: impl FnOnce() -> Registration<S>,
+    ) {
+        if let State::Pending(cbs) = &mut *self.0.state.borrow_mut() {
+            if !cbs.iter().any(|r| registered(&r.callback)) {
+                cbs.push(make());
+            }
+        }
+    }
+
+    /// The cell an await reads (no state change unless it reads an
+    /// exception, which it marks retrieved when it is not suspending).
+    #[inline]
+    pub(crate) fn await_cell(&self) -> Transition {
+        table::lookup_for(
+            self.0.role(),
+            self.0.state.borrow().kind(),
+            Operation::Await,
+        )
+    }
+
+    /// `fut.exception()`: `Ok(None)` for a result, `Ok(Some(e))` for an
+    /// exception (marking it retrieved); raises `CancelledError` when
+    /// cancelled and `InvalidStateError` ("Exception is not set.") when
+    /// pending.
+    pub fn exception(&self) -> Result<Option<Exception>, FutureError> {
+        let cell = self.0.read(Operation::Exception);
+        match cell.outcome {
+            Outcome::ReturnsNone => Ok(None),
+            Outcome::ReturnsException => Ok(self.0.state.borrow().exception()),
+            other => Err(self.raised(other)),
+        }
+    }
+
+    /// The error a raising cell raises.
+    fn raised(&self, outcome: Outcome) -> FutureError {
+        let state = self.0.state.borrow();
+        match (outcome, state.exception()) {
+            (Outcome::RaisesCancelledError, _) => {
+                CancelledError::from_shared(state.cancel_message()).into()
+            }
+            (Outcome::RaisesException, Some(e)) => e.into(),
+            (Outcome::RaisesRuntimeError(text), _) => RuntimeError::new(text.as_str()).into(),
+            (Outcome::RaisesInvalidState(text), _) => InvalidStateError::new(text.as_str()).into(),
+            // Not a raising cell: what CPython's C code says for a state it
+            // cannot be in.
+            _ => InvalidStateError::new("invalid state").into(),
+        }
+    }
+
+    /// The future's address, for identity checks without an `Rc` clone.
+    pub(crate) fn data_ptr(&self) -> *const () {
+        Rc::as_ptr(&self.0).cast()
+    }
+}
+
+impl<T: Clone + 'static, S: Schedule> Future<T, S> {
+    /// `fut.result()`: the result (a clone of the stored value), or the
+    /// stored exception object, a fresh `CancelledError`, or
+    /// `InvalidStateError` ("Result is not set.") while pending.
+    pub fn result(&self) -> Result<T, FutureError> {
+        let cell = self.0.read(Operation::Result);
+        self.outcome_of(cell)
+    }
+
+    /// The outcome a read cell gives (after [`Core::read`] applied it).
+    pub(crate) fn outcome_of(&self, cell: Transition) -> Result<T, FutureError> {
+        if cell.outcome == Outcome::ReturnsResult {
+            if let State::Finished(Finished::Result(v)) = &*self.0.state.borrow() {
+                return Ok(v.clone());
+            }
+        }
+        Err(self.raised(cell.outcome))
+    }
+
+    /// Applies the `await` cell that [`await_cell`](Self::await_cell) gave
+    /// (no user code ran since: the state is the one it was looked up in)
+    /// and gives the outcome.
+    pub(crate) fn read_awaited(&self, cell: Transition) -> Result<T, FutureError> {
+        if cell.next.is_some() {
+            self.0.state.borrow_mut().mark_retrieved();
+        }
+        self.outcome_of(cell)
+    }
+}
+
+impl<T: fmt::Debug + 'static, S: Schedule> fmt::Debug for Future<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.repr_with(&|v| format!("{v:?}")))
+    }
+}

@@ -1,0 +1,109 @@
+//! A future's state as a typestate enum, and the completions that end it.
+//!
+//! Each variant of [`State`] holds only what is meaningful in it: the done
+//! callbacks while PENDING, the result or the exception when FINISHED, the
+//! cancel message when CANCELLED. A [`Completion`] is an operation together
+//! with its payload, so a completing cell and the data it stores cannot
+//! disagree: the new state is built from the completion alone.
+//!
+//! Spec rules: `FUT-STATE-1`..`FUT-STATE-3`.
+
+use std::sync::Arc;
+
+use super::callbacks::Callbacks;
+use super::schedule::Schedule;
+use super::table::{Operation, StateKind};
+use crate::error::Exception;
+
+/// The state of a future.
+pub(crate) enum State<T, S: Schedule> {
+    /// Not done yet: the done callbacks, in registration order.
+    Pending(Callbacks<S>),
+    /// Done with a result or an exception.
+    Finished(Finished<T>),
+    /// Cancelled, with the message given to `cancel` (if any).
+    Cancelled(Option<Arc<str>>),
+}
+
+/// The outcome of a FINISHED future.
+pub(crate) enum Finished<T> {
+    Result(T),
+    /// `retrieved` is CPython's `_log_traceback` negated.
+    Exception {
+        exception: Exception,
+        retrieved: bool,
+    },
+}
+
+impl<T, S: Schedule> State<T, S> {
+    pub(crate) fn kind(&self) -> StateKind {
+        match self {
+            State::Pending(_) => StateKind::Pending,
+            State::Finished(Finished::Result(_)) => StateKind::Result,
+            State::Finished(Finished::Exception {
+                retrieved: false, ..
+            }) => StateKind::ExceptionUnretrieved,
+            State::Finished(Finished::Exception {
+                retrieved: true, ..
+            }) => StateKind::ExceptionRetrieved,
+            State::Cancelled(_) => StateKind::Cancelled,
+        }
+    }
+
+    /// A read marked the exception retrieved (FUT-LOG-2). The table moves
+    /// only FINISHED (exception, unretrieved) this way; other states hold
+    /// no flag to change.
+    pub(crate) fn mark_retrieved(&mut self) {
+        if let State::Finished(Finished::Exception { retrieved, .. }) = self {
+            *retrieved = true;
+        }
+    }
+
+    pub(crate) fn cancel_message(&self) -> Option<Arc<str>> {
+        match self {
+            State::Cancelled(m) => m.clone(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn exception(&self) -> Option<Exception> {
+        match self {
+            State::Finished(Finished::Exception { exception, .. }) => Some(exception.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A completing operation with its payload.
+pub(crate) enum Completion<T> {
+    /// `set_result(value)`.
+    Result(T),
+    /// `set_exception(exception)`.
+    Exception(Exception),
+    /// `cancel(msg)`.
+    Cancel(Option<Arc<str>>),
+}
+
+impl<T> Completion<T> {
+    /// The operation whose cell decides this completion.
+    pub(crate) const fn operation(&self) -> Operation {
+        match self {
+            Completion::Result(_) => Operation::SetResult,
+            Completion::Exception(_) => Operation::SetException,
+            Completion::Cancel(_) => Operation::Cancel,
+        }
+    }
+
+    /// The state this completion makes (the table's `next` for its cell in
+    /// PENDING: `tests/transitions_doc.rs` checks they agree).
+    pub(crate) fn into_state<S: Schedule>(self) -> State<T, S> {
+        match self {
+            Completion::Result(v) => State::Finished(Finished::Result(v)),
+            Completion::Exception(exception) => State::Finished(Finished::Exception {
+                exception,
+                retrieved: false,
+            }),
+            Completion::Cancel(msg) => State::Cancelled(msg),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! A future of this crate's loop as users reach it: done callbacks as
+//! closures with this crate's contexts, and `.await`.
+//!
+//! `.await` inside a task of the future's loop is decided by two tables:
+//! the Future's `await` cell (suspend, or read the outcome) and the task's
+//! (raise the thrown `CancelledError`, refuse its own future or another
+//! loop's, suspend with the wake-up registered once, or read). Outside any
+//! task of its loop (another executor) the context's waker is registered
+//! instead.
+//!
+//! Spec rules: `FUT-CB-1`, `CTX-CAPTURE-1`, `FUT-REMOVE-1`, `FUT-AWAIT-1`..
+//! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`.
+
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll};
+
+use super::callback::{Callback, DoneCallback, Kind};
+use super::event_loop::{get_running_loop, EventLoop, LoopRegistration};
+use super::task::TaskStep;
+use crate::context::{Context, CtxRef};
+use crate::error::{CancelledError, FutureError, RuntimeError};
+use crate::future::{AnyFuture, Effect, Input, Message, Outcome, TaskAction, Transition};
+use crate::Future;
+
+impl<T: 'static> crate::future::Future<T, EventLoop> {
+    /// `fut.add_done_callback(fn, context=None)`: `fn(fut)` will be called
+    /// by the loop once the future is done, inside `context` or else a copy
+    /// of the current context taken now. On a done future it is scheduled
+    /// with `call_soon` at once (never called synchronously).
+    pub fn add_done_callback(&self, callback: impl Into<Callback<T>>, context: Option<&Context>) {
+        let callback: Callback<T> = callback.into();
+        self.add_done(
+            DoneCallback(Kind::User(callback.0)),
+            CtxRef::explicit_or_capture(context),
+        );
+    }
+
+    /// `fut.remove_done_callback(fn)`: removes every registration of `fn`
+    /// (whatever its context) and returns how many were removed; `0` once
+    /// the future is done.
+    pub fn remove_done_callback(&self, callback: &Callback<T>) -> usize {
+        self.remove_done(|cb| matches!(&cb.0, Kind::User(f) if Rc::ptr_eq(f, &callback.0)))
+    }
+
+    /// Awaited outside any task of its loop: the running loop's current
+    /// task, if a loop other than this future's is running one, refuses
+    /// the future (CPython's Task refuses a future of another loop).
+    fn awaited_by_task_of_other_loop(&self) -> Option<(Effect, Message)> {
+        let running = get_running_loop().ok()?;
+        if running.ptr_eq(self.scheduler()) {
+            return None;
+        }
+        running.with_current_task(|task| {
+            task.map(|t| {
+                let effect = t.state().on(Input::AwaitOtherLoop);
+                (effect, t.state().take_message())
+            })
+        })
+    }
+}
+
+/// What `poll` decided while the current task was taken out of its slot.
+enum Polled {
+    /// Suspended; holds the future the task awaited before, if any.
+    Suspend(Option<Rc<dyn AnyFuture>>),
+    /// Ready with an error the tables decided.
+    Raise(FutureError),
+    /// Done: read the outcome through this `await` cell once the slot is
+    /// restored, then drop the future the task let go of.
+    Read(Transition, Option<Rc<dyn AnyFuture>>),
+}
+
+/// `await fut` from Rust. Inside a task of the future's loop, a pending
+/// future registers the task's wake-up as a done callback (the task resumes
+/// in that callback's slot); a done future gives its outcome without
+/// suspending. Outside any task (another executor), the context's waker is
+/// registered instead.
+impl<T: Clone + 'static> std::future::Future for Future<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        // The closure runs no user code (it sees the current task taken out
+        // of its slot); reading the value, whose `Clone` is user code, and
+        // dropping futures let go of wait until it has returned.
+        let polled = this.scheduler().with_current_task(|current| match current {
+            Some(task) => this.poll_in_task(task),
+            None => this.poll_outside_task(cx),
+        });
+        match polled {
+            Polled::Suspend(_replaced) => Poll::Pending,
+            Polled::Raise(error) => Poll::Ready(Err(error)),
+            Polled::Read(cell, _released) => Poll::Ready(this.read_awaited(cell)),
+        }
+    }
+}
+
+impl<T: Clone + 'static> Future<T> {
+    #[inline(always)]
+    fn poll_in_task(&self, task: &Rc<dyn TaskStep>) -> Polled {
+        let cell = self.await_cell();
+        let state = task.state();
+        // One call of the funnel per kind of await, so that each is
+        // specialised for its event.
+        let effect = if state.is_own(self.data_ptr()) {
+            state.on(Input::AwaitSelf)
+        } else if cell.outcome == Outcome::Suspends {
+            state.on(Input::AwaitPending(self.erased()))
+        } else {
+            state.on(Input::AwaitDone(self.data_ptr()))
+        };
+        match effect.action {
+            TaskAction::Suspend => {
+                self.add_awaiter(
+                    |cb| matches!(&cb.0, Kind::Wakeup(t) if Rc::ptr_eq(t, task)),
+                    // The task's step enters the task's own context itself.
+                    || LoopRegistration {
+                        callback: DoneCallback(Kind::Wakeup(task.clone())),
+                        context: CtxRef::empty(),
+                    },
+                );
+                Polled::Suspend(effect.future)
+            }
+            TaskAction::RaiseSelfAwait => Polled::Raise(
+                RuntimeError::new(format!("Task cannot await on itself: {}", task.repr())).into(),
+            ),
+            other => self.raise_or_read(other, effect, cell, || task.state().take_message()),
+        }
+    }
+
+    fn poll_outside_task(&self, cx: &mut TaskContext<'_>) -> Polled {
+        let cell = self.await_cell();
+        if let Some((effect, message)) = self.awaited_by_task_of_other_loop() {
+            return self.raise_or_read(effect.action, effect, cell, || message);
+        }
+        if cell.outcome != Outcome::Suspends {
+            return Polled::Read(cell, None);
+        }
+        self.add_awaiter(
+            |cb| matches!(&cb.0, Kind::Waker(w) if w.will_wake(cx.waker())),
+            || LoopRegistration {
+                callback: DoneCallback(Kind::Waker(cx.waker().clone())),
+                context: CtxRef::empty(),
+            },
+        );
+        Polled::Suspend(None)
+    }
+
+    #[inline]
+    fn raise_or_read(
+        &self,
+        action: TaskAction,
+        effect: Effect,
+        cell: Transition,
+        message: impl FnOnce() -> Message,
+    ) -> Polled {
+        match action {
+            TaskAction::RaiseCancelled => {
+                Polled::Raise(CancelledError::from_shared(message()).into())
+            }
+            TaskAction::RaiseOtherLoop => Polled::Raise(
+                RuntimeError::new(format!(
+                    "Task got Future {} attached to a different loop",
+                    self.erased().repr()
+                ))
+                .into(),
+            ),
+            _ => Polled::Read(cell, effect.future),
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! The single-threaded event loop a future is bound to: asyncio's
+//! `BaseEventLoop`, reduced to what futures, tasks and their users need.
+//!
+//! One iteration ([`LoopInner::run_once`]) does what CPython's `_run_once`
+//! does: wait for remote submissions or the next timer (not at all when
+//! work is ready), move due timers to the ready queue, then run exactly the
+//! callbacks that were ready when the run began; whatever they schedule
+//! runs in the next iteration (spec `LOOP-ITER-1`). The ready queue holds
+//! plain `call_soon` handles, a future's done callbacks (unboxed: a
+//! callback is scheduled without allocating) and task steps.
+//!
+//! Every callback runs inside its context, with no `RefCell` borrow of the
+//! loop or of any future held (`LOOP-REENTRANT-1`). A callback or task that
+//! panics is caught and reported to the exception handler; the loop goes on
+//! (`LOOP-PANIC-1`).
+//!
+//! The clock is monotonic; a loop made with [`EventLoop::with_virtual_clock`]
+//! instead jumps its clock to the next timer when idle, so timers fire in
+//! order with no real sleeping (`LOOP-TIMER-2`).
+//!
+//! The loop is the Future core's scheduler ([`Schedule`]): a future's done
+//! callbacks reach its ready queue as they are, unboxed. The only part that
+//! crosses threads is the remote queue ([`super::remote`]).
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::callback::DoneCallback;
+use super::handle::{new_handle, Handle, RawHandle, Timer, TimerHandle};
+use super::remote::{LoopHandle, Shared};
+use super::task::Task;
+use super::task::TaskStep;
+use crate::context::{Context, CtxRef};
+use crate::error::{panic_exception, ErrorContext, FutureError, RuntimeError};
+use crate::future::{AnyFuture, Callbacks, Registration, Schedule};
+use crate::hooks;
+use crate::sync::Arc;
+use crate::Future;
+
+/// A registration in a future of this loop.
+pub(crate) type LoopRegistration = Registration<EventLoop>;
+
+/// What the loop's ready queue holds.
+pub(crate) enum Ready {
+    /// A `call_soon` handle, or a timer that came due.
+    Handle(Rc<dyn RawHandle>),
+    /// One done callback of a completed future.
+    Done {
+        future: Rc<dyn AnyFuture>,
+        registration: LoopRegistration,
+    },
+    /// A task step (the first step, or a step after a waker's wake).
+    Step(Rc<dyn TaskStep>),
+}
+
+pub(crate) enum Clock {
+    Real(Instant),
+    Virtual(Cell<f64>),
+}
+
+/// An exception handler: `handler(loop, context)`.
+pub type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
+
+pub(crate) struct LoopInner {
+    pub(super) ready: RefCell<VecDeque<Ready>>,
+    pub(super) timers: RefCell<BinaryHeap<Timer>>,
+    pub(super) timer_seq: Cell<u64>,
+    pub(super) clock: Clock,
+    pub(super) stopping: Cell<bool>,
+    pub(super) running: Cell<bool>,
+    pub(super) closed: Cell<bool>,
+    pub(super) handler: RefCell<Option<ExceptionHandler>>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
+    pub(super) next_task_id: Cell<u64>,
+    /// The task whose step is running on this loop (CPython keeps it per
+    /// loop too: `_current_tasks[loop]`). A `Cell` with no borrow flag:
+    /// readers take the value out and put it back.
+    pub(super) current_task: Cell<Option<Rc<dyn TaskStep>>>,
+}
+
+/// Puts a loop's current task back when a reader is done, also on unwind.
+struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.1.take());
+    }
+}
+
+/// A loop dropped without `close()` refuses later submissions from other
+/// threads instead of accepting callbacks that would never run.
+impl Drop for LoopInner {
+    fn drop(&mut self) {
+        drop(self.shared.close());
+    }
+}
+
+/// The event loop: `asyncio.AbstractEventLoop`'s single-threaded core.
+///
+/// A handle: clones are the same loop. `!Send`: a loop runs on the thread
+/// that made it; other threads reach it through [`EventLoop::remote`].
+///
+/// ```
+/// use asyncio_future::EventLoop;
+/// let lp = EventLoop::with_virtual_clock();
+/// let fut = lp.create_future::<&str>();
+/// let f = fut.clone();
+/// lp.call_later(1.0, move || { f.set_result("done").unwrap(); }).unwrap();
+/// assert_eq!(lp.run_until_complete(&fut), Ok("done"));
+/// assert_eq!(lp.time(), 1.0);
+/// ```
+#[derive(Clone)]
+pub struct EventLoop(pub(crate) Rc<LoopInner>);
+
+thread_local! {
+    static RUNNING: RefCell<Option<EventLoop>> = const { RefCell::new(None) };
+}
+
+/// `asyncio.get_running_loop()`: the loop running on this thread, or
+/// `RuntimeError("no running event loop")`.
+pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
+    RUNNING
+        .with(|r| r.borrow().clone())
+        .ok_or_else(|| RuntimeError::new("no running event loop"))
+}
+
+/// Restores the thread's running loop and the loop's flags when
+/// `run_forever` ends, also on unwind.
+struct RunningGuard<'a> {
+    event_loop: &'a EventLoop,
+    previous: Option<EventLoop>,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        RUNNING.with(|r| *r.borrow_mut() = previous);
+        self.event_loop.0.stopping.set(false);
+        self.event_loop.0.running.set(false);
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLoop {
+    /// A new loop on the monotonic clock (`asyncio.new_event_loop()`).
+    pub fn new() -> Self {
+        Self::with_clock(Clock::Real(Instant::now()))
+    }
+
+    /// A new loop on a virtual clock starting at `0.0`: when nothing is
+    /// ready, the clock jumps to the next timer instead of sleeping, so
+    /// timers fire in order, instantly. For deterministic tests.
+    pub fn with_virtual_clock() -> Self {
+        Self::with_clock(Clock::Virtual(Cell::new(0.0)))
+    }
+
+    fn with_clock(clock: Clock) -> Self {
+        EventLoop(Rc::new(LoopInner {
+            ready: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(BinaryHeap::new()),
+            timer_seq: Cell::new(0),
+            clock,
+            stopping: Cell::new(false),
+            running: Cell::new(false),
+            closed: Cell::new(false),
+            handler: RefCell::new(None),
+            shared: Arc::new(Shared::default()),
+            tasks: RefCell::new(HashMap::new()),
+            next_task_id: Cell::new(0),
+            current_task: Cell::new(None),
+        }))
+    }
+
+    /// Whether two handles are the same loop.
+    pub fn ptr_eq(&self, other: &EventLoop) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// `loop.time()`: seconds on the loop's monotonic (or virtual) clock.
+    pub fn time(&self) -> f64 {
+        match &self.0.clock {
+            Clock::Real(start) => start.elapsed().as_secs_f64(),
+            Clock::Virtual(now) => now.get(),
+        }
+    }
+
+    fn check_closed(&self) -> Result<(), RuntimeError> {
+        if self.0.closed.get() {
+            Err(RuntimeError::new("Event loop is closed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `loop.create_future()`: a new pending future bound to this loop.
+    pub fn create_future<T: 'static>(&self) -> Future<T> {
+        Future::new(self)
+    }
+
+    /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
+    /// FIFO order with everything else scheduled, inside a copy of the
+    /// current context. `RuntimeError` when the loop is closed.
+    pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
+        self.call_soon_in(callback, None)
+    }
+
+    /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
+    /// inside the given context (or a copy of the current one).
+    pub fn call_soon_in<F: FnOnce() + 'static>(
+        &self,
+        callback: F,
+        context: Option<&Context>,
+    ) -> Result<Handle, RuntimeError> {
+        self.check_closed()?;
+        let handle = new_handle(callback, CtxRef::explicit_or_capture(context));
+        self.push_ready(Ready::Handle(handle.clone()));
+        Ok(Handle(handle))
+    }
+
+    /// `loop.call_later(delay, callback)`: runs `callback` about `delay`
+    /// seconds from now. Timers with the same deadline run in the order they
+    /// were scheduled.
+    pub fn call_later<F: FnOnce() + 'static>(
+        &self,
+        delay: f64,
+        callback: F,
+    ) -> Result<TimerHandle, RuntimeError> {
+        self.call_at(self.time() + delay, callback)
+    }
+
+    /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    pub fn call_at<F: FnOnce() + 'static>(
+        &self,
+        when: f64,
+        callback: F,
+    ) -> Result<TimerHandle, RuntimeError> {
+        self.check_closed()?;
+        if when.is_nan() {
+            return Err(RuntimeError::new("call_at: when is NaN"));
+        }
+        let handle = new_handle(callback, CtxRef::capture());
+        let seq = self.0.timer_seq.get();
+        self.0.timer_seq.set(seq + 1);
+        self.0.timers.borrow_mut().push(Timer {
+            when,
+            seq,
+            handle: handle.clone(),
+        });
+        Ok(TimerHandle {
+            handle: Handle(handle),
+            when,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn push_ready(&self, item: Ready) {
+        self.0.ready.borrow_mut().push_back(item);
+    }
+
+    /// How many callbacks are ready to run (CPython: `len(loop._ready)`),
+    /// cancelled handles included. A diagnostic for tests and tools.
+    pub fn ready_count(&self) -> usize {
+        self.0.ready.borrow().len()
+    }
+
+    /// `loop.stop()`: the loop stops after the iteration in progress (or
+    /// after the next one, when not running).
+    pub fn stop(&self) {
+        self.0.stopping.set(true);
+    }
+
+    /// `loop.is_running()`.
+    pub fn is_running(&self) -> bool {
+        self.0.running.get()
+    }
+
+    /// `loop.is_closed()`.
+    pub fn is_closed(&self) -> bool {
+        self.0.closed.get()
+    }
+
+    /// `loop.close()`: drops everything still scheduled and refuses further
+    /// scheduling. `RuntimeError` while running. Idempotent.
+    pub fn close(&self) -> Result<(), RuntimeError> {
+        if self.is_running() {
+            return Err(RuntimeError::new("Cannot close a running event loop"));
+        }
+        if self.0.closed.replace(true) {
+            return Ok(());
+        }
+        // Take everything out first: dropping it runs user code (closure
+        // captures, "never retrieved" reports), with no borrow held.
+        let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
+        let timers = std::mem::take(&mut *self.0.timers.borrow_mut());
+        let mut remote = self.0.shared.close();
+        let tasks = std::mem::take(&mut *self.0.tasks.borrow_mut());
+        drop(ready);
+        drop(timers);
+        // Accepted submissions that will never run: the handler is told
+        // (spec THREAD-SUBMIT-3).
+        if let Some(message) = remote.report() {
+            self.call_exception_handler(&ErrorContext::new(message));
+        }
+        // A task still pending would never run again; its Rust future may be
+        // in a cycle with the future it awaits (whose done callbacks hold
+        // the task's wake-up). Destroying it breaks the cycle, and the
+        // handler is told, as CPython logs "Task was destroyed but it is
+        // pending!" when it collects such a task (spec LOOP-CLOSE-3).
+        for task in tasks.into_values() {
+            task.destroy();
+        }
+        Ok(())
+    }
+
+    /// `loop.run_forever()`: runs iterations until [`stop`](Self::stop).
+    pub fn run_forever(&self) -> Result<(), RuntimeError> {
+        self.check_closed()?;
+        if self.is_running() {
+            return Err(RuntimeError::new("This event loop is already running"));
+        }
+        if RUNNING.with(|r| r.borrow().is_some()) {
+            return Err(RuntimeError::new(
+                "Cannot run the event loop while another loop is running",
+            ));
+        }
+        self.0.running.set(true);
+        let previous = RUNNING.with(|r| r.borrow_mut().replace(self.clone()));
+        let _guard = RunningGuard {
+            event_loop: self,
+            previous,
+        };
+        loop {
+            self.run_once();
+            if self.0.stopping.get() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
+    /// returns its outcome. `RuntimeError` when the loop stops first
+    /// ("Event loop stopped before Future completed.") or when `fut` belongs
+    /// to another loop. A [`Task`] is accepted too (it derefs to its future).
+    pub fn run_until_complete<T: Clone + 'static>(
+        &self,
+        future: &Future<T>,
+    ) -> Result<T, FutureError> {
+        if !future.get_loop().ptr_eq(self) {
+            return Err(RuntimeError::new(
+                "The future belongs to a different loop than the one specified as the loop argument",
+            )
+            .into());
+        }
+        self.check_closed()?;
+        let stopper = crate::Callback::named("_run_until_complete_cb", |f: &Future<T>| {
+            f.get_loop().stop()
+        });
+        future.add_done_callback(stopper.clone(), None);
+        let ran = self.run_forever();
+        future.remove_done_callback(&stopper);
+        ran?;
+        if !future.done() {
+            return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
+        }
+        future.result()
+    }
+
+    /// `loop.create_task(coro)`: wraps a Rust future in a [`Task`] whose
+    /// first step is scheduled with `call_soon` now. The future's output is
+    /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
+    /// other error becomes the task's exception.
+    pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
+    where
+        T: 'static,
+        E: Into<FutureError> + 'static,
+        F: std::future::Future<Output = Result<T, E>> + 'static,
+    {
+        self.check_closed()?;
+        let id = self.0.next_task_id.get() + 1;
+        self.0.next_task_id.set(id);
+        Ok(Task::spawn(self, id, future))
+    }
+
+    /// Tasks not yet done are kept alive by the loop, as a spawned future
+    /// is by any executor, until they finish or the loop closes.
+    pub(crate) fn register_task(&self, id: u64, task: Rc<dyn TaskStep>) {
+        self.0.tasks.borrow_mut().insert(id, task);
+    }
+
+    /// Makes `task` the loop's current task for a step (CPython
+    /// `_enter_task` / `_leave_task`); returns the one it replaces.
+    pub(crate) fn swap_current_task(
+        &self,
+        task: Option<Rc<dyn TaskStep>>,
+    ) -> Option<Rc<dyn TaskStep>> {
+        self.0.current_task.replace(task)
+    }
+
+    /// Calls `f` with the task whose step is running on this loop, without
+    /// cloning it. `f` must not start or end a step, nor ask for this
+    /// loop's current task again (it would see none).
+    pub(crate) fn with_current_task<R>(&self, f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
+        let slot = &self.0.current_task;
+        let guard = PutBack(slot, slot.take());
+        f(guard.1.as_ref())
+    }
+
+    pub(crate) fn unregister_task(&self, id: u64) {
+        self.0.tasks.borrow_mut().remove(&id);
+    }
+
+    /// `asyncio.all_tasks(loop)`: the number of tasks not yet done.
+    pub fn pending_task_count(&self) -> usize {
+        self.0.tasks.borrow().len()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.0.shared
+    }
+
+    /// Cancels every task not yet done and runs the loop until they are
+    /// (what `asyncio.run` does before closing the loop).
+    pub fn cancel_all_tasks(&self) -> Result<(), RuntimeError> {
+        let tasks: Vec<Rc<dyn TaskStep>> = self.0.tasks.borrow().values().cloned().collect();
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        for t in &tasks {
+            t.clone().cancel_task(None);
+        }
+        while tasks.iter().any(|t| !t.is_done()) {
+            let lp = self.clone();
+            self.call_soon(move || lp.stop())?;
+            self.run_forever()?;
+        }
+        Ok(())
+    }
+
+    /// `loop.set_exception_handler(handler)`; `None` restores the default.
+    pub fn set_exception_handler<H>(&self, handler: Option<H>)
+    where
+        H: Fn(&EventLoop, &ErrorContext) + 'static,
+    {
+        *self.0.handler.borrow_mut() = handler.map(|h| Rc::new(h) as ExceptionHandler);
+    }
+
+    /// `loop.get_exception_handler()`.
+    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
+        self.0.handler.borrow().clone()
+    }
+
+    /// `loop.default_exception_handler(context)`: logs the context at error
+    /// level through the `log` facade, target `"asyncio"`.
+    pub fn default_exception_handler(&self, context: &ErrorContext) {
+        log::error!(target: "asyncio", "{context}");
+    }
+
+    /// `loop.call_exception_handler(context)`: calls the handler (or the
+    /// default). A handler that panics is reported through the default.
+    pub fn call_exception_handler(&self, context: &ErrorContext) {
+        let handler = self.0.handler.borrow().clone();
+        let Some(handler) = handler else {
+            self.default_exception_handler(context);
+            return;
+        };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(self, context))) {
+            self.default_exception_handler(&ErrorContext {
+                message: "Unhandled error in exception handler".into(),
+                exception: Some(panic_exception(payload)),
+                future: None,
+                handle: None,
+            });
+            self.default_exception_handler(context);
+        }
+    }
+
+    /// A `Send + Sync` handle other threads use to reach this loop.
+    pub fn remote(&self) -> LoopHandle {
+        LoopHandle {
+            shared: self.0.shared.clone(),
+        }
+    }
+}
+
+/// This crate's loop as the Future core's scheduler: done callbacks are
+/// closures, task wake-ups and wakers, each with a context of this crate.
+impl Schedule for EventLoop {
+    type Callback = DoneCallback;
+    type Context = CtxRef;
+
+    /// Schedules a future's done callbacks, in order, as consecutive ready
+    /// entries. On a closed loop they cannot run: the exception handler is
+    /// told, so nothing is dropped silently.
+    #[inline]
+    fn call_soon_done(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
+        if self.0.closed.get() {
+            let names: Vec<String> = callbacks
+                .iter()
+                .map(|r| format!("{}()", r.callback.name()))
+                .collect();
+            drop(callbacks);
+            self.call_exception_handler(&ErrorContext {
+                message: format!(
+                    "Event loop is closed: done callbacks not scheduled: [{}]",
+                    names.join(", ")
+                ),
+                exception: None,
+                future: Some(future.repr()),
+                handle: None,
+            });
+            return;
+        }
+        let mut ready = self.0.ready.borrow_mut();
+        match hooks::callback_order(callbacks) {
+            // The common case: one callback takes the caller's reference.
+            Callbacks::One(registration) => ready.push_back(Ready::Done {
+                future,
+                registration,
+            }),
+            callbacks => {
+                for registration in callbacks {
+                    ready.push_back(Ready::Done {
+                        future: future.clone(),
+                        registration,
+                    });
+                }
+            }
+        }
+    }
+
+    fn call_exception_handler(&self, context: &ErrorContext) {
+        EventLoop::call_exception_handler(self, context);
+    }
+
+    fn callback_name(callback: &DoneCallback) -> Cow<'_, str> {
+        callback.name()
+    }
+
+    fn same_callback(a: &DoneCallback, b: &DoneCallback) -> bool {
+        a.same(b)
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<EventLoop running={} closed={}>",
+            self.is_running(),
+            self.is_closed()
+        )
+    }
+}

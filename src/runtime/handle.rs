@@ -1,0 +1,159 @@
+//! `call_soon` handles and timers: what [`EventLoop::call_soon`],
+//! [`EventLoop::call_later`] and [`EventLoop::call_at`] return, and what the
+//! loop's ready queue and timer heap hold.
+//!
+//! A handle owns its callback until it runs or is cancelled; cancelling
+//! drops the callback at once, as CPython clears `_callback`, and a
+//! cancelled handle never runs (spec `LOOP-HANDLE-1`). Timers with the same
+//! deadline run in the order they were scheduled (`LOOP-TIMER-1`).
+
+use std::cell::Cell;
+use std::cmp::Ordering as CmpOrdering;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+
+#[cfg(doc)]
+use super::event_loop::EventLoop;
+use crate::context::CtxRef;
+use crate::error::RuntimeError;
+
+/// The type-erased body of a `call_soon` / `call_later` handle.
+pub(crate) trait RawHandle {
+    /// Runs the callback in its context, catching a panic; `None` when the
+    /// handle was cancelled (or already ran). One virtual call per handle.
+    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>>;
+    fn cancel(&self);
+    fn cancelled(&self) -> bool;
+    fn name(&self) -> &str;
+}
+
+struct HandleCell<F> {
+    callback: Cell<Option<F>>,
+    cancelled: Cell<bool>,
+    context: CtxRef,
+}
+
+impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
+    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>> {
+        if self.cancelled.get() {
+            return None;
+        }
+        let f = self.callback.take()?;
+        Some(self.context.run(|| catch_unwind(AssertUnwindSafe(f))))
+    }
+
+    fn cancel(&self) {
+        self.cancelled.set(true);
+        // Drop the callback now, as CPython clears `_callback`; no borrow is
+        // held while its captures are dropped.
+        drop(self.callback.take());
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancelled.get()
+    }
+
+    fn name(&self) -> &str {
+        std::any::type_name::<F>()
+    }
+}
+
+pub(crate) fn new_handle<F: FnOnce() + 'static>(f: F, context: CtxRef) -> Rc<dyn RawHandle> {
+    Rc::new(HandleCell {
+        callback: Cell::new(Some(f)),
+        cancelled: Cell::new(false),
+        context,
+    })
+}
+
+/// `asyncio.Handle`: returned by [`EventLoop::call_soon`]; cancelling it
+/// before it runs means it never runs.
+#[derive(Clone)]
+pub struct Handle(pub(crate) Rc<dyn RawHandle>);
+
+impl Handle {
+    /// `handle.cancel()`.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// `handle.cancelled()`.
+    pub fn cancelled(&self) -> bool {
+        self.0.cancelled()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.cancelled() { " cancelled" } else { "" };
+        write!(f, "<Handle{state} {}()>", self.0.name())
+    }
+}
+
+/// `asyncio.TimerHandle`: returned by [`EventLoop::call_later`] and
+/// [`EventLoop::call_at`].
+#[derive(Clone)]
+pub struct TimerHandle {
+    pub(crate) handle: Handle,
+    pub(crate) when: f64,
+}
+
+impl TimerHandle {
+    /// `handle.cancel()`.
+    pub fn cancel(&self) {
+        self.handle.cancel();
+    }
+
+    /// `handle.cancelled()`.
+    pub fn cancelled(&self) -> bool {
+        self.handle.cancelled()
+    }
+
+    /// `handle.when()`: the loop time the callback is scheduled for.
+    pub fn when(&self) -> f64 {
+        self.when
+    }
+}
+
+impl fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.cancelled() { " cancelled" } else { "" };
+        write!(
+            f,
+            "<TimerHandle{state} when={} {}()>",
+            self.when,
+            self.handle.0.name()
+        )
+    }
+}
+
+pub(crate) struct Timer {
+    pub(crate) when: f64,
+    pub(crate) seq: u64,
+    pub(crate) handle: Rc<dyn RawHandle>,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+
+impl Eq for Timer {}
+
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Reversed, so that `BinaryHeap` pops the earliest (then first scheduled).
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other
+            .when
+            .total_cmp(&self.when)
+            .then(other.seq.cmp(&self.seq))
+    }
+}

@@ -1,0 +1,166 @@
+//! One iteration of the loop, CPython's `BaseEventLoop._run_once`, and
+//! the running of what the ready queue holds.
+//!
+//! An iteration waits for remote submissions or the next timer (not at all
+//! when work is ready), moves due timers to the ready queue, then runs
+//! exactly the entries that were ready when the run began; whatever they
+//! schedule runs in the next iteration (spec `LOOP-ITER-1`). Every entry
+//! runs in its context with no borrow of the loop held
+//! (`LOOP-REENTRANT-1`); a panic is caught and reported (`LOOP-PANIC-1`).
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use super::callback::Kind;
+use super::event_loop::{Clock, EventLoop, Ready};
+use super::handle::new_handle;
+use super::remote::RemoteItem;
+use crate::context::CtxRef;
+use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
+use crate::future::AnyFuture;
+
+impl EventLoop {
+    /// One iteration: CPython's `BaseEventLoop._run_once`.
+    pub(super) fn run_once(&self) {
+        let inner = &self.0;
+        let timeout = if !inner.ready.borrow().is_empty() || inner.stopping.get() {
+            Some(Duration::ZERO)
+        } else {
+            self.drop_cancelled_timers();
+            inner.timers.borrow().peek().map(|t| {
+                // At most a day at a time, as CPython's
+                // MAXIMUM_SELECT_TIMEOUT: `call_at(inf)` waits, and does
+                // not overflow the conversion.
+                Duration::from_secs_f64((t.when - self.time()).clamp(0.0, 24.0 * 3600.0))
+            })
+        };
+        let remote = match (&inner.clock, timeout) {
+            (Clock::Virtual(now), Some(t)) if !t.is_zero() => {
+                let items = inner.shared.take(Some(Duration::ZERO));
+                if items.is_empty() {
+                    now.set(now.get() + t.as_secs_f64());
+                }
+                Some(items)
+            }
+            // Work is at hand and nothing was pushed: skip the queue (and
+            // the construction and drop of an empty one).
+            (_, Some(Duration::ZERO)) if !inner.shared.has_pending() => None,
+            _ => Some(inner.shared.take(timeout)),
+        };
+        if let Some(remote) = remote {
+            if !remote.is_empty() {
+                self.accept_remote(remote);
+            }
+        }
+
+        // Due timers join the ready queue (the clock is read only when
+        // there are timers: it is the costliest call of an iteration).
+        if !inner.timers.borrow().is_empty() {
+            let end = self.time() + 1e-9;
+            loop {
+                let mut timers = inner.timers.borrow_mut();
+                match timers.peek() {
+                    Some(t) if t.when <= end => {
+                        if let Some(t) = timers.pop() {
+                            drop(timers);
+                            if !t.handle.cancelled() {
+                                self.push_ready(Ready::Handle(t.handle));
+                            }
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+
+        let ntodo = inner.ready.borrow().len();
+        for _ in 0..ntodo {
+            let item = inner.ready.borrow_mut().pop_front();
+            match item {
+                Some(item) => self.run_ready(item),
+                None => break,
+            }
+        }
+    }
+
+    fn drop_cancelled_timers(&self) {
+        loop {
+            let mut timers = self.0.timers.borrow_mut();
+            match timers.peek() {
+                Some(t) if t.handle.cancelled() => {
+                    let t = timers.pop();
+                    drop(timers);
+                    drop(t);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn accept_remote(&self, items: VecDeque<RemoteItem>) {
+        for item in items {
+            match item {
+                RemoteItem::Call(f, _) => {
+                    let handle = new_handle(f, CtxRef::capture());
+                    self.push_ready(Ready::Handle(handle));
+                }
+                RemoteItem::Wake(id) => {
+                    let task = self.0.tasks.borrow().get(&id).cloned();
+                    if let Some(task) = task {
+                        task.schedule_step(self);
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_ready(&self, item: Ready) {
+        match item {
+            Ready::Handle(handle) => {
+                if let Some(outcome) = handle.run_checked() {
+                    self.report_callback_failure(outcome, || format!("{}()", handle.name()), None);
+                }
+            }
+            Ready::Done {
+                future,
+                registration,
+            } => match registration.callback.0 {
+                Kind::User(f) => {
+                    let arg = future.clone();
+                    let outcome = registration
+                        .context
+                        .run(|| catch_unwind(AssertUnwindSafe(|| f.call(arg))));
+                    self.report_callback_failure(
+                        outcome,
+                        || format!("{}({})", f.name(), future.repr()),
+                        Some(&*future),
+                    );
+                }
+                Kind::Wakeup(task) => task.wakeup(&future),
+                Kind::Waker(w) => w.wake(),
+            },
+            Ready::Step(task) => task.step(),
+        }
+    }
+
+    fn report_callback_failure(
+        &self,
+        outcome: Result<std::thread::Result<()>, RuntimeError>,
+        describe: impl FnOnce() -> String,
+        future: Option<&dyn AnyFuture>,
+    ) {
+        let exception = match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(payload)) => panic_exception(payload),
+            Err(e) => Exception::new("RuntimeError", e.message().to_owned()),
+        };
+        let callback = describe();
+        self.call_exception_handler(&ErrorContext {
+            message: format!("Exception in callback {callback}"),
+            exception: Some(exception),
+            future: future.map(|f| f.repr()),
+            handle: Some(format!("<Handle {callback}>")),
+        });
+    }
+}

@@ -1,0 +1,22 @@
+//! The runtime: this crate's event loop (the core's scheduler), its
+//! handles and timers, the remote queue other threads reach it through,
+//! tasks, `sleep` and `run`. Imports the Future core below it, never the
+//! thread-safe parts or the conformance tools above it.
+//!
+//! Spec rules: `LOOP-*`, `TASK-*`, `THREAD-SUBMIT-*`, `THREAD-WAKE-*`.
+
+mod awaiting;
+mod callback;
+mod event_loop;
+mod handle;
+mod iteration;
+mod remote;
+mod sleep;
+mod task;
+
+pub use self::callback::Callback;
+pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler};
+pub use self::handle::{Handle, TimerHandle};
+pub use self::remote::LoopHandle;
+pub use self::sleep::{run, sleep};
+pub use self::task::Task;

@@ -1,0 +1,418 @@
+//! Tasks: a Rust future driven by the loop, with CPython `Task` semantics.
+//!
+//! Every event of a task's life goes through its state's funnel
+//! ([`TaskState::on`]), which looks the event up in the task's table
+//! (`spec/transitions.md`, "Task life") and returns the action this module
+//! carries out: poll the coroutine, queue a step, pass a cancel on to the
+//! awaited future, end the task. Nothing here decides a transition.
+//!
+//! A task's first step is scheduled with `call_soon` when it is created
+//! (spec `TASK-STEP-1`). A step polls the Rust future inside the task's own
+//! context (`CTX-TASK-1`). When the future awaits a pending future of the
+//! same loop, the task's wake-up is added to that future's done callbacks,
+//! so the task resumes exactly in that callback's slot of the ready queue,
+//! as CPython's `Task.__wakeup` does (`TASK-RESUME-1`).
+//!
+//! Wakers are `Send + Sync`: a wake from any thread queues the task's id on
+//! the loop's remote queue, and the loop schedules a step. Repeated wakes
+//! before the step coalesce into one (`THREAD-WAKE-2`).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::Deref;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use super::event_loop::{EventLoop, Ready};
+use super::remote::{RemoteItem, Shared};
+use crate::context::{copy_context, Context};
+use crate::error::{panic_exception, ErrorContext, Exception, FutureError, RuntimeError};
+use crate::future::{
+    AnyFuture, Completion, Effect, Input, Message, Role, TaskAction, TaskPhase, TaskRole, TaskState,
+};
+use crate::sync::{self, AtomicBool, Ordering};
+use crate::Future;
+
+/// A task seen without its result type: what futures, the ready queue and
+/// the loop's task registry need.
+pub(crate) trait TaskStep {
+    /// A queued step runs.
+    fn step(self: Rc<Self>);
+    /// The wake-up registered as a done callback of `fut` runs.
+    fn wakeup(self: Rc<Self>, fut: &Rc<dyn AnyFuture>);
+    /// `Task.cancel(msg)`.
+    fn cancel_task(self: Rc<Self>, msg: Message) -> bool;
+    /// Whether the task's future is done.
+    fn is_done(&self) -> bool;
+    /// The loop closed with the task pending.
+    fn destroy(self: Rc<Self>);
+    /// Queues a step unless one is queued already.
+    fn schedule_step(self: Rc<Self>, event_loop: &EventLoop);
+    /// The task's state: an await (or yield) by its running step goes
+    /// through its funnel.
+    fn state(&self) -> &TaskState;
+    /// The task's repr.
+    fn repr(&self) -> String;
+}
+
+/// The `Send + Sync` part of a task: what its `Waker` holds (spec
+/// `THREAD-WAKE-2`).
+///
+/// A wake from any thread pushes the task's id to the loop's remote queue,
+/// the path `call_soon_threadsafe` takes, so it wakes an idle loop; the
+/// loop then schedules one step. `notified` coalesces wakes: only the first
+/// wake after a step began pushes (the step clears the flag before it polls,
+/// so a wake that finds the flag set is seen by the poll that follows).
+/// A wake for a task that has finished finds no task under its id and does
+/// nothing; a wake after the loop closed is refused by the queue and
+/// dropped. The waker holds no reference to the task itself. The `Arc`
+/// around it is `std`'s (the `Wake` trait needs it); its fields come from
+/// [`crate::sync`], so loom sees the protocol.
+struct TaskWaker {
+    id: u64,
+    shared: sync::Arc<Shared>,
+    notified: AtomicBool,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            // A closed loop refuses the wake; the task will never run again
+            // anyway, so there is nobody to tell.
+            let _ = self.shared.push(RemoteItem::Wake(self.id));
+        }
+    }
+}
+
+type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureError>>>>;
+
+struct TaskCore<T: 'static> {
+    id: u64,
+    future: Future<T>,
+    coroutine: RefCell<Option<Coroutine<T>>>,
+    context: Context,
+    waker: Waker,
+    waker_state: Arc<TaskWaker>,
+    state: TaskState,
+}
+
+impl<T: 'static> TaskCore<T> {
+    #[inline(always)]
+    fn on(&self, input: Input<'_>) -> Effect {
+        self.state.on(input)
+    }
+
+    /// Carries out an action that happens outside a step: the frequent
+    /// ones here, inline, the rest in [`carry_out_rest`](Self::carry_out_rest).
+    #[inline(always)]
+    fn carry_out(self: &Rc<Self>, effect: Effect) {
+        match effect.action {
+            TaskAction::Nothing => {}
+            TaskAction::Poll => self.poll(),
+            TaskAction::RetrieveAndPoll => {
+                if let Some(fut) = effect.future {
+                    fut.retrieve();
+                }
+                self.poll();
+            }
+            _ => self.carry_out_rest(effect),
+        }
+    }
+
+    #[inline(never)]
+    fn carry_out_rest(self: &Rc<Self>, effect: Effect) {
+        let Effect { action, future } = effect;
+        let message = self.state.take_message();
+        match action {
+            TaskAction::ScheduleStep => {
+                let lp = self.future.get_loop();
+                self.clone().schedule_step(&lp);
+            }
+            TaskAction::CancelAwaited => {
+                if let Some(fut) = future {
+                    let cancelled = fut.cancel_with(message);
+                    let answered = self.on(Input::AwaitedAnswered { cancelled });
+                    self.carry_out_rest(answered);
+                }
+            }
+            TaskAction::FinishCancelled => {
+                let coroutine = self.coroutine.borrow_mut().take();
+                drop(coroutine);
+                self.finish(Completion::Cancel(message), future);
+            }
+            TaskAction::DropCoroutine => {
+                let coroutine = self.coroutine.borrow_mut().take();
+                drop(coroutine);
+                drop(future);
+                self.future
+                    .get_loop()
+                    .call_exception_handler(&ErrorContext {
+                        message: "Task was destroyed but it is pending!".into(),
+                        exception: None,
+                        future: Some(self.future.erased().repr()),
+                        handle: None,
+                    });
+            }
+            TaskAction::CancelFuture => {
+                self.future.cancel_as(Role::Future, message);
+            }
+            // The rest happen only inside a step (see `poll`) or do nothing.
+            _ => drop(future),
+        }
+    }
+
+    /// Polls the coroutine once, as the current task of its loop, inside
+    /// its context, and carries out what the step's end says.
+    fn poll(self: &Rc<Self>) {
+        self.waker_state.notified.store(false, Ordering::Release);
+        // Present: the table polls only a task with a coroutine.
+        let Some(mut coroutine) = self.coroutine.borrow_mut().take() else {
+            return;
+        };
+        let me: Rc<dyn TaskStep> = self.clone();
+        let event_loop = self.future.scheduler();
+        let previous = event_loop.swap_current_task(Some(me));
+        let polled = self.context.run(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut cx = TaskContext::from_waker(&self.waker);
+                coroutine.as_mut().poll(&mut cx)
+            }))
+        });
+        event_loop.swap_current_task(previous);
+        match polled {
+            Ok(Ok(Poll::Pending)) => {
+                *self.coroutine.borrow_mut() = Some(coroutine);
+                let effect = self.on(Input::StepPending);
+                self.carry_out(effect);
+            }
+            Ok(Ok(Poll::Ready(output))) => self.step_ended(coroutine, Ok(output)),
+            Ok(Err(payload)) => self.step_ended(coroutine, Err(panic_exception(payload))),
+            Err(e) => {
+                let error = RuntimeError::new(e.message().to_owned()).into();
+                self.step_ended(coroutine, Ok(Err(error)));
+            }
+        }
+    }
+
+    /// The step's coroutine returned (`Ok`) or panicked (`Err`).
+    #[inline(never)]
+    fn step_ended(
+        self: &Rc<Self>,
+        coroutine: Coroutine<T>,
+        output: Result<Result<T, FutureError>, Exception>,
+    ) {
+        let input = match output {
+            Ok(_) => Input::StepReady,
+            Err(_) => Input::StepPanicked,
+        };
+        let effect = self.on(input);
+        match (effect.action, output) {
+            (TaskAction::Finish, Ok(output)) => {
+                drop(coroutine);
+                let completion = match output {
+                    Ok(v) => Completion::Result(v),
+                    Err(FutureError::Cancelled(c)) => Completion::Cancel(c.shared_message()),
+                    Err(e) => Completion::Exception(e.into_exception()),
+                };
+                self.finish(completion, effect.future);
+            }
+            (TaskAction::FinishPanicked, Err(exception)) => {
+                self.report_panic(&exception);
+                drop(coroutine);
+                self.finish(Completion::Exception(exception), effect.future);
+                // Reported already: not "never retrieved" as well.
+                let _ = self.future.exception();
+            }
+            _ => {
+                // Ending cancelled: the coroutine goes back for the action,
+                // which drops it from there.
+                *self.coroutine.borrow_mut() = Some(coroutine);
+                self.carry_out(effect);
+            }
+        }
+    }
+
+    /// The task ends: it leaves the loop's registry and its future takes
+    /// the outcome through the Future's cells (CPython's Task calls
+    /// `super().set_result()`). `released` is what the task awaited: it is
+    /// dropped first, with no borrow held (it may hold user values).
+    fn finish(&self, completion: Completion<T>, released: Option<Rc<dyn AnyFuture>>) {
+        drop(released);
+        self.future.get_loop().unregister_task(self.id);
+        let _ = self.future.complete_as(Role::Future, completion);
+    }
+
+    fn report_panic(&self, exception: &Exception) {
+        self.future
+            .get_loop()
+            .call_exception_handler(&ErrorContext {
+                message: "Exception in task: the task panicked".into(),
+                exception: Some(exception.clone()),
+                future: Some(self.future.erased().repr()),
+                handle: None,
+            });
+    }
+}
+
+impl<T: 'static> TaskStep for TaskCore<T> {
+    fn step(self: Rc<Self>) {
+        let effect = self.on(Input::Step);
+        self.carry_out(effect);
+    }
+
+    fn wakeup(self: Rc<Self>, fut: &Rc<dyn AnyFuture>) {
+        let effect = self.on(Input::Wakeup(fut));
+        self.carry_out(effect);
+    }
+
+    fn cancel_task(self: Rc<Self>, msg: Message) -> bool {
+        let effect = self.on(Input::Cancel(msg));
+        let accepted = match effect.action {
+            TaskAction::Nothing => false,
+            TaskAction::CancelFuture => {
+                return self
+                    .future
+                    .cancel_as(Role::Future, self.state.take_message())
+            }
+            _ => true,
+        };
+        self.carry_out(effect);
+        accepted
+    }
+
+    fn is_done(&self) -> bool {
+        self.future.done()
+    }
+
+    fn destroy(self: Rc<Self>) {
+        let effect = self.on(Input::Destroy);
+        self.carry_out(effect);
+    }
+
+    fn schedule_step(self: Rc<Self>, event_loop: &EventLoop) {
+        if self.state.queue_step() {
+            event_loop.push_ready(Ready::Step(self));
+        }
+    }
+
+    fn state(&self) -> &TaskState {
+        &self.state
+    }
+
+    fn repr(&self) -> String {
+        self.future.erased().repr()
+    }
+}
+
+impl<T: 'static> TaskRole for TaskCore<T> {
+    fn cancel(self: Rc<Self>, msg: Message) -> bool {
+        self.cancel_task(msg)
+    }
+}
+
+/// `asyncio.Task`: a Rust future scheduled on a loop, itself a
+/// [`Future`] (it derefs to its result future) that can be awaited and
+/// cancelled.
+///
+/// Made by [`EventLoop::create_task`]. Cancelling a task (`task.cancel(msg)`,
+/// also through the deref'd future) cancels the future it awaits, as
+/// CPython's Task does. `set_result` and `set_exception` are refused.
+///
+/// ```
+/// use asyncio_future::{EventLoop, FutureError};
+/// let lp = EventLoop::new();
+/// let fut = lp.create_future::<i32>();
+/// let f = fut.clone();
+/// let task = lp.create_task(async move { Ok::<_, FutureError>(f.await? * 2) }).unwrap();
+/// fut.set_result(21).unwrap();
+/// assert_eq!(lp.run_until_complete(&task), Ok(42));
+/// ```
+pub struct Task<T: 'static> {
+    core: Rc<TaskCore<T>>,
+}
+
+impl<T: 'static> Task<T> {
+    pub(crate) fn spawn<E, F>(event_loop: &EventLoop, id: u64, future: F) -> Self
+    where
+        E: Into<FutureError> + 'static,
+        F: std::future::Future<Output = Result<T, E>> + 'static,
+    {
+        let coroutine: Coroutine<T> = Box::pin(async move { future.await.map_err(Into::into) });
+        let waker_state = Arc::new(TaskWaker {
+            id,
+            shared: event_loop.shared().clone(),
+            notified: AtomicBool::new(false),
+        });
+        let future = Future::new(event_loop);
+        let state = TaskState::new(future.data_ptr());
+        let core = Rc::new(TaskCore {
+            id,
+            future,
+            coroutine: RefCell::new(Some(coroutine)),
+            context: copy_context(),
+            waker: Waker::from(waker_state.clone()),
+            waker_state,
+            state,
+        });
+        let role: Rc<dyn TaskRole> = core.clone();
+        core.future.bind_task(Rc::downgrade(&role));
+        let erased: Rc<dyn TaskStep> = core.clone();
+        event_loop.register_task(id, erased.clone());
+        erased.schedule_step(event_loop);
+        Task { core }
+    }
+
+    /// The task's result future (the same object the task derefs to).
+    pub fn future(&self) -> &Future<T> {
+        &self.core.future
+    }
+
+    /// `task.get_context()`: the context every step runs in.
+    pub fn get_context(&self) -> Context {
+        self.core.context.clone()
+    }
+
+    /// The task's phase in its table.
+    pub fn phase(&self) -> TaskPhase {
+        self.core.state.phase()
+    }
+}
+
+impl<T: 'static> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Task {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<T: 'static> Deref for Task<T> {
+    type Target = Future<T>;
+
+    fn deref(&self) -> &Future<T> {
+        &self.core.future
+    }
+}
+
+/// `await task`: the task's outcome, as for any future.
+impl<T: Clone + 'static> std::future::Future for Task<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut fut = self.core.future.clone();
+        Pin::new(&mut fut).poll(cx)
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.core.future, f)
+    }
+}
