@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use crate::future::{Callbacks, Schedule};
+use crate::future::CallbackList;
 use crate::sync::{self, Condvar, MutexGuard};
 
 /// Counters of the remote-queue protocol, kept under its lock, for the loom
@@ -164,12 +164,12 @@ pub fn break_wakeup_protocol(on: bool) {
 /// registration order; reversed (LIFO) in the deliberately wrong build of
 /// `verification/harnesses_can_fail.sh`, never built normally.
 #[inline]
-pub(crate) fn callback_order<S: Schedule>(callbacks: Callbacks<S>) -> Callbacks<S> {
+pub(crate) fn callback_order<C, X>(callbacks: CallbackList<C, X>) -> CallbackList<C, X> {
     #[cfg(asyncio_future_mutant)]
     let callbacks = {
         let mut v: Vec<_> = callbacks.into_iter().collect();
         v.reverse();
-        Callbacks::Many(v)
+        CallbackList::Many(v)
     };
     callbacks
 }

@@ -1,49 +1,48 @@
 //! The done callbacks of a pending future, in registration order.
 //!
-//! A registration pairs a callback with the context captured when it was
-//! added (`CTX-CAPTURE-1`); both types are the scheduler's. The first
+//! A registration pairs a callback `C` with the context `X` captured when it
+//! was added (`CTX-CAPTURE-1`); both types are the scheduler's (see
+//! [`Callbacks`](super::Callbacks) and [`Registration`](super::Registration)). The first
 //! registration is stored inline (CPython's `fut_callback0`), so a future
 //! with one callback allocates nothing for its list (`FUT-SIZE-1`).
 //! Completion hands the whole list to the scheduler in order (`FUT-CB-2`).
 
 use std::fmt;
 
-use super::schedule::Schedule;
-
 /// One entry of a pending future's callback list.
-pub struct Registration<S: Schedule> {
+pub struct Entry<C, X> {
     /// What runs when the future is done.
-    pub callback: S::Callback,
+    pub callback: C,
     /// The context it runs in.
-    pub context: S::Context,
+    pub context: X,
 }
 
 /// The done callbacks of a pending future, in registration order.
-pub enum Callbacks<S: Schedule> {
+pub enum CallbackList<C, X> {
     /// None.
     Empty,
     /// Exactly one, stored inline.
-    One(Registration<S>),
+    One(Entry<C, X>),
     /// Two or more.
-    Many(Vec<Registration<S>>),
+    Many(Vec<Entry<C, X>>),
 }
 
-// Not derived: the derive would ask for `S: Default`.
+// Not derived: the derive would ask for `C: Default, X: Default`.
 #[allow(clippy::derivable_impls)]
-impl<S: Schedule> Default for Callbacks<S> {
+impl<C, X> Default for CallbackList<C, X> {
     fn default() -> Self {
-        Callbacks::Empty
+        CallbackList::Empty
     }
 }
 
-impl<S: Schedule> Callbacks<S> {
-    pub(crate) fn push(&mut self, reg: Registration<S>) {
+impl<C, X> CallbackList<C, X> {
+    pub(crate) fn push(&mut self, reg: Entry<C, X>) {
         match self {
-            Callbacks::Many(v) => v.push(reg),
-            Callbacks::Empty => *self = Callbacks::One(reg),
-            Callbacks::One(_) => {
-                if let Callbacks::One(first) = std::mem::take(self) {
-                    *self = Callbacks::Many(vec![first, reg]);
+            CallbackList::Many(v) => v.push(reg),
+            CallbackList::Empty => *self = CallbackList::One(reg),
+            CallbackList::One(_) => {
+                if let CallbackList::One(first) = std::mem::take(self) {
+                    *self = CallbackList::Many(vec![first, reg]);
                 }
             }
         }
@@ -57,74 +56,74 @@ impl<S: Schedule> Callbacks<S> {
     /// How many there are.
     pub fn len(&self) -> usize {
         match self {
-            Callbacks::Empty => 0,
-            Callbacks::One(_) => 1,
-            Callbacks::Many(v) => v.len(),
+            CallbackList::Empty => 0,
+            CallbackList::One(_) => 1,
+            CallbackList::Many(v) => v.len(),
         }
     }
 
     /// The registration at `index`.
-    pub fn get(&self, index: usize) -> Option<&Registration<S>> {
+    pub fn get(&self, index: usize) -> Option<&Entry<C, X>> {
         self.as_slice().get(index)
     }
 
     /// Removes and returns the registration at `index` (the rest keep their
     /// order).
-    pub(crate) fn remove(&mut self, index: usize) -> Option<Registration<S>> {
+    pub(crate) fn remove(&mut self, index: usize) -> Option<Entry<C, X>> {
         match self {
-            Callbacks::Empty => None,
-            Callbacks::One(_) if index == 0 => match std::mem::take(self) {
-                Callbacks::One(r) => Some(r),
+            CallbackList::Empty => None,
+            CallbackList::One(_) if index == 0 => match std::mem::take(self) {
+                CallbackList::One(r) => Some(r),
                 other => {
                     *self = other;
                     None
                 }
             },
-            Callbacks::One(_) => None,
-            Callbacks::Many(v) => (index < v.len()).then(|| v.remove(index)),
+            CallbackList::One(_) => None,
+            CallbackList::Many(v) => (index < v.len()).then(|| v.remove(index)),
         }
     }
 
     /// The registrations, in order.
-    pub fn as_slice(&self) -> &[Registration<S>] {
+    pub fn as_slice(&self) -> &[Entry<C, X>] {
         match self {
-            Callbacks::Empty => &[],
-            Callbacks::One(r) => std::slice::from_ref(r),
-            Callbacks::Many(v) => v,
+            CallbackList::Empty => &[],
+            CallbackList::One(r) => std::slice::from_ref(r),
+            CallbackList::Many(v) => v,
         }
     }
 
     /// The registrations, in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Registration<S>> {
+    pub fn iter(&self) -> std::slice::Iter<'_, Entry<C, X>> {
         self.as_slice().iter()
     }
 }
 
-impl<S: Schedule> IntoIterator for Callbacks<S> {
-    type Item = Registration<S>;
-    type IntoIter = CallbacksIntoIter<S>;
+impl<C, X> IntoIterator for CallbackList<C, X> {
+    type Item = Entry<C, X>;
+    type IntoIter = CallbacksIntoIter<C, X>;
 
-    fn into_iter(self) -> CallbacksIntoIter<S> {
+    fn into_iter(self) -> CallbacksIntoIter<C, X> {
         match self {
-            Callbacks::Empty => CallbacksIntoIter::One(None),
-            Callbacks::One(r) => CallbacksIntoIter::One(Some(r)),
-            Callbacks::Many(v) => CallbacksIntoIter::Many(v.into_iter()),
+            CallbackList::Empty => CallbacksIntoIter::One(None),
+            CallbackList::One(r) => CallbacksIntoIter::One(Some(r)),
+            CallbackList::Many(v) => CallbacksIntoIter::Many(v.into_iter()),
         }
     }
 }
 
-/// The registrations of a [`Callbacks`] list, by value, in order.
-pub enum CallbacksIntoIter<S: Schedule> {
+/// The registrations of a [`CallbackList`], by value, in order.
+pub enum CallbacksIntoIter<C, X> {
     #[doc(hidden)]
-    One(Option<Registration<S>>),
+    One(Option<Entry<C, X>>),
     #[doc(hidden)]
-    Many(std::vec::IntoIter<Registration<S>>),
+    Many(std::vec::IntoIter<Entry<C, X>>),
 }
 
-impl<S: Schedule> Iterator for CallbacksIntoIter<S> {
-    type Item = Registration<S>;
+impl<C, X> Iterator for CallbacksIntoIter<C, X> {
+    type Item = Entry<C, X>;
 
-    fn next(&mut self) -> Option<Registration<S>> {
+    fn next(&mut self) -> Option<Entry<C, X>> {
         match self {
             CallbacksIntoIter::One(r) => r.take(),
             CallbacksIntoIter::Many(it) => it.next(),
@@ -132,19 +131,19 @@ impl<S: Schedule> Iterator for CallbacksIntoIter<S> {
     }
 }
 
-impl<S: Schedule> fmt::Debug for Registration<S> {
+impl<C: fmt::Debug, X> fmt::Debug for Entry<C, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{}()>", S::callback_name(&self.callback))
+        fmt::Debug::fmt(&self.callback, f)
     }
 }
 
-impl<S: Schedule> fmt::Debug for Callbacks<S> {
+impl<C: fmt::Debug, X> fmt::Debug for CallbackList<C, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
     }
 }
 
-impl<S: Schedule> fmt::Debug for CallbacksIntoIter<S> {
+impl<C, X> fmt::Debug for CallbacksIntoIter<C, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CallbacksIntoIter")
     }

@@ -19,8 +19,8 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use super::callbacks::{Callbacks, Registration};
-use super::schedule::{AnyFuture, Schedule};
+use super::callbacks::{CallbackList, Entry};
+use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
 use crate::error::{
@@ -77,7 +77,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
         match std::mem::replace(&mut *state, completion.into_state()) {
             State::Pending(callbacks) => Completed::Done(cell, callbacks),
             // Only PENDING completes (FUT-STATE-1, `table_invariants`).
-            _ => Completed::Done(cell, Callbacks::Empty),
+            _ => Completed::Done(cell, CallbackList::Empty),
         }
     }
 
@@ -207,7 +207,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     pub fn new(scheduler: &S) -> Self {
         Future(Rc::new(Core {
             scheduler: scheduler.clone(),
-            state: RefCell::new(State::Pending(Callbacks::Empty)),
+            state: RefCell::new(State::Pending(CallbackList::Empty)),
             task: OnceCell::new(),
         }))
     }
@@ -340,7 +340,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// callback and context types: appended while PENDING, handed to the
     /// scheduler at once when done (never called synchronously).
     pub fn add_done(&self, callback: S::Callback, context: S::Context) {
-        self.add_registration(Registration { callback, context });
+        self.add_registration(Entry { callback, context });
     }
 
     pub(crate) fn add_registration(&self, reg: Registration<S>) {
@@ -352,7 +352,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
                 drop(state);
                 self.0
                     .scheduler
-                    .call_soon_done(self.erased(), Callbacks::One(reg));
+                    .call_soon_done(self.erased(), CallbackList::One(reg));
             }
         }
     }

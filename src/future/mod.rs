@@ -14,10 +14,10 @@ pub mod table;
 mod task_state;
 pub mod task_table;
 
-pub use self::callbacks::{Callbacks, CallbacksIntoIter, Registration};
+pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry};
 pub use self::core::Future;
 pub(crate) use self::core::TaskRole;
-pub use self::schedule::{AnyFuture, Schedule};
+pub use self::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 pub(crate) use self::state::Completion;
 pub use self::table::{Operation, Outcome, Role, StateKind, Text, Transition};
 pub(crate) use self::task_state::{Effect, Input, Message, TaskState};

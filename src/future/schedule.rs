@@ -18,8 +18,15 @@ use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::callbacks::Callbacks;
+use super::callbacks::{CallbackList, Entry};
 use crate::error::ErrorContext;
+
+/// The done callbacks of a pending future bound to `S`, in registration
+/// order.
+pub type Callbacks<S> = CallbackList<<S as Schedule>::Callback, <S as Schedule>::Context>;
+
+/// One registration in a future bound to `S`: a callback and its context.
+pub type Registration<S> = Entry<<S as Schedule>::Callback, <S as Schedule>::Context>;
 
 /// The loop a future is bound to, as the future's core sees it.
 ///

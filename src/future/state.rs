@@ -10,8 +10,7 @@
 
 use std::sync::Arc;
 
-use super::callbacks::Callbacks;
-use super::schedule::Schedule;
+use super::schedule::{Callbacks, Schedule};
 use super::table::{Operation, StateKind};
 use crate::error::Exception;
 

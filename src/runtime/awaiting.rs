@@ -15,9 +15,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll};
 
-use super::callback::{Callback, DoneCallback, Kind};
-use super::event_loop::{get_running_loop, EventLoop, LoopRegistration};
-use super::task::TaskStep;
+use super::callback::Callback;
+use super::event_loop::{get_running_loop, EventLoop};
+use super::step::{DoneCallback, Kind, LoopRegistration, TaskStep};
 use crate::context::{Context, CtxRef};
 use crate::error::{CancelledError, FutureError, RuntimeError};
 use crate::future::{AnyFuture, Effect, Input, Message, Outcome, TaskAction, Transition};

@@ -1,30 +1,17 @@
-//! Done callbacks as this crate's loop stores them: the [`Callback`] values
-//! users register, and [`DoneCallback`], the loop's callback type in a
-//! future's list.
+//! The done callbacks users register: [`Callback`] values.
 //!
 //! A [`Callback`] is a value with identity: clones are equal, two callbacks
 //! made from the same closure code are not, so `remove_done_callback` finds
 //! exactly the registrations of that callback (spec `FUT-REMOVE-1`).
-//!
-//! Besides user callbacks, a pending future's list holds the wake-ups of
-//! the tasks awaiting it (`TASK-RESUME-1`: a task resumes in its wake-up's
-//! slot) and, when awaited outside any task of its loop, a `Waker`.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::task::Waker;
 
-use super::task::TaskStep;
+use super::step::DoneFn;
 use crate::future::AnyFuture;
 use crate::Future;
-
-/// The type-erased body of a user callback.
-pub(crate) trait DoneFn {
-    fn call(&self, fut: Rc<dyn AnyFuture>);
-    fn name(&self) -> &str;
-}
 
 struct FnCallback<T: 'static, F> {
     name: Cow<'static, str>,
@@ -105,48 +92,5 @@ impl<T: 'static> fmt::Debug for Callback<T> {
 impl<T: 'static, F: Fn(&Future<T>) + 'static> From<F> for Callback<T> {
     fn from(f: F) -> Self {
         Callback::new(f)
-    }
-}
-
-/// A done callback as this crate's loop stores it in a future's list: a
-/// user [`Callback`], a task's wake-up, or a foreign executor's waker.
-#[derive(Clone)]
-pub struct DoneCallback(pub(crate) Kind);
-
-/// What a registration calls when the future is done.
-#[derive(Clone)]
-pub(crate) enum Kind {
-    /// A user callback.
-    User(Rc<dyn DoneFn>),
-    /// A task awaiting the future: its wake-up (CPython `Task.__wakeup`).
-    Wakeup(Rc<dyn TaskStep>),
-    /// A foreign executor awaiting the future.
-    Waker(Waker),
-}
-
-impl DoneCallback {
-    pub(crate) fn name(&self) -> Cow<'_, str> {
-        match &self.0 {
-            Kind::User(f) => Cow::Borrowed(f.name()),
-            Kind::Wakeup(_) => Cow::Borrowed("Task.task_wakeup"),
-            Kind::Waker(_) => Cow::Borrowed("Waker.wake"),
-        }
-    }
-
-    /// Identity: the same user callback, the same task, or a waker that
-    /// wakes the same task.
-    pub(crate) fn same(&self, other: &DoneCallback) -> bool {
-        match (&self.0, &other.0) {
-            (Kind::User(a), Kind::User(b)) => Rc::ptr_eq(a, b),
-            (Kind::Wakeup(a), Kind::Wakeup(b)) => Rc::ptr_eq(a, b),
-            (Kind::Waker(a), Kind::Waker(b)) => a.will_wake(b),
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Debug for DoneCallback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}()", self.name())
     }
 }

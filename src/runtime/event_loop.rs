@@ -30,33 +30,15 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::callback::DoneCallback;
-use super::handle::{new_handle, Handle, RawHandle, Timer, TimerHandle};
+use super::handle::{new_handle, Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
-use super::task::Task;
-use super::task::TaskStep;
+use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
-use crate::error::{panic_exception, ErrorContext, FutureError, RuntimeError};
-use crate::future::{AnyFuture, Callbacks, Registration, Schedule};
+use crate::error::{panic_exception, ErrorContext, RuntimeError};
+use crate::future::{AnyFuture, CallbackList, Callbacks, Schedule};
 use crate::hooks;
 use crate::sync::Arc;
 use crate::Future;
-
-/// A registration in a future of this loop.
-pub(crate) type LoopRegistration = Registration<EventLoop>;
-
-/// What the loop's ready queue holds.
-pub(crate) enum Ready {
-    /// A `call_soon` handle, or a timer that came due.
-    Handle(Rc<dyn RawHandle>),
-    /// One done callback of a completed future.
-    Done {
-        future: Rc<dyn AnyFuture>,
-        registration: LoopRegistration,
-    },
-    /// A task step (the first step, or a step after a waker's wake).
-    Step(Rc<dyn TaskStep>),
-}
 
 pub(crate) enum Clock {
     Real(Instant),
@@ -195,7 +177,7 @@ impl EventLoop {
         }
     }
 
-    fn check_closed(&self) -> Result<(), RuntimeError> {
+    pub(super) fn check_closed(&self) -> Result<(), RuntimeError> {
         if self.0.closed.get() {
             Err(RuntimeError::new("Event loop is closed"))
         } else {
@@ -349,50 +331,6 @@ impl EventLoop {
         Ok(())
     }
 
-    /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
-    /// returns its outcome. `RuntimeError` when the loop stops first
-    /// ("Event loop stopped before Future completed.") or when `fut` belongs
-    /// to another loop. A [`Task`] is accepted too (it derefs to its future).
-    pub fn run_until_complete<T: Clone + 'static>(
-        &self,
-        future: &Future<T>,
-    ) -> Result<T, FutureError> {
-        if !future.get_loop().ptr_eq(self) {
-            return Err(RuntimeError::new(
-                "The future belongs to a different loop than the one specified as the loop argument",
-            )
-            .into());
-        }
-        self.check_closed()?;
-        let stopper = crate::Callback::named("_run_until_complete_cb", |f: &Future<T>| {
-            f.get_loop().stop()
-        });
-        future.add_done_callback(stopper.clone(), None);
-        let ran = self.run_forever();
-        future.remove_done_callback(&stopper);
-        ran?;
-        if !future.done() {
-            return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
-        }
-        future.result()
-    }
-
-    /// `loop.create_task(coro)`: wraps a Rust future in a [`Task`] whose
-    /// first step is scheduled with `call_soon` now. The future's output is
-    /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
-    /// other error becomes the task's exception.
-    pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
-    where
-        T: 'static,
-        E: Into<FutureError> + 'static,
-        F: std::future::Future<Output = Result<T, E>> + 'static,
-    {
-        self.check_closed()?;
-        let id = self.0.next_task_id.get() + 1;
-        self.0.next_task_id.set(id);
-        Ok(Task::spawn(self, id, future))
-    }
-
     /// Tasks not yet done are kept alive by the loop, as a spawned future
     /// is by any executor, until they finish or the loop closes.
     pub(crate) fn register_task(&self, id: u64, task: Rc<dyn TaskStep>) {
@@ -525,7 +463,7 @@ impl Schedule for EventLoop {
         let mut ready = self.0.ready.borrow_mut();
         match hooks::callback_order(callbacks) {
             // The common case: one callback takes the caller's reference.
-            Callbacks::One(registration) => ready.push_back(Ready::Done {
+            CallbackList::One(registration) => ready.push_back(Ready::Done {
                 future,
                 registration,
             }),

@@ -1,5 +1,5 @@
-//! `call_soon` handles and timers: what [`EventLoop::call_soon`],
-//! [`EventLoop::call_later`] and [`EventLoop::call_at`] return, and what the
+//! `call_soon` handles and timers: what [`EventLoop::call_soon`](crate::EventLoop::call_soon),
+//! [`EventLoop::call_later`](crate::EventLoop::call_later) and [`EventLoop::call_at`](crate::EventLoop::call_at) return, and what the
 //! loop's ready queue and timer heap hold.
 //!
 //! A handle owns its callback until it runs or is cancelled; cancelling
@@ -13,8 +13,6 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-#[cfg(doc)]
-use super::event_loop::EventLoop;
 use crate::context::CtxRef;
 use crate::error::RuntimeError;
 
@@ -67,7 +65,7 @@ pub(crate) fn new_handle<F: FnOnce() + 'static>(f: F, context: CtxRef) -> Rc<dyn
     })
 }
 
-/// `asyncio.Handle`: returned by [`EventLoop::call_soon`]; cancelling it
+/// `asyncio.Handle`: returned by [`EventLoop::call_soon`](crate::EventLoop::call_soon); cancelling it
 /// before it runs means it never runs.
 #[derive(Clone)]
 pub struct Handle(pub(crate) Rc<dyn RawHandle>);
@@ -91,8 +89,8 @@ impl fmt::Debug for Handle {
     }
 }
 
-/// `asyncio.TimerHandle`: returned by [`EventLoop::call_later`] and
-/// [`EventLoop::call_at`].
+/// `asyncio.TimerHandle`: returned by [`EventLoop::call_later`](crate::EventLoop::call_later) and
+/// [`EventLoop::call_at`](crate::EventLoop::call_at).
 #[derive(Clone)]
 pub struct TimerHandle {
     pub(crate) handle: Handle,

@@ -12,10 +12,10 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use super::callback::Kind;
-use super::event_loop::{Clock, EventLoop, Ready};
+use super::event_loop::{Clock, EventLoop};
 use super::handle::new_handle;
 use super::remote::RemoteItem;
+use super::step::{Kind, Ready};
 use crate::context::CtxRef;
 use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
 use crate::future::AnyFuture;
@@ -108,7 +108,7 @@ impl EventLoop {
                 RemoteItem::Wake(id) => {
                     let task = self.0.tasks.borrow().get(&id).cloned();
                     if let Some(task) = task {
-                        task.schedule_step(self);
+                        task.schedule_step();
                     }
                 }
             }

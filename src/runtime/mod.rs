@@ -12,6 +12,7 @@ mod handle;
 mod iteration;
 mod remote;
 mod sleep;
+mod step;
 mod task;
 
 pub use self::callback::Callback;

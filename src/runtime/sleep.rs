@@ -1,3 +1,4 @@
+//! Running things to completion: `loop.run_until_complete`,
 //! `asyncio.sleep` and `asyncio.run`.
 //!
 //! Spec rules: `TASK-YIELD-1` (`sleep(0)` is a bare yield, decided by the
@@ -6,9 +7,41 @@
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
+use super::callback::Callback;
 use super::event_loop::{get_running_loop, EventLoop};
 use crate::error::{CancelledError, FutureError, RuntimeError};
 use crate::future::{Input, TaskAction};
+use crate::Future;
+
+impl EventLoop {
+    /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
+    /// returns its outcome. `RuntimeError` when the loop stops first
+    /// ("Event loop stopped before Future completed.") or when `fut` belongs
+    /// to another loop. A [`Task`] is accepted too (it derefs to its future).
+    pub fn run_until_complete<T: Clone + 'static>(
+        &self,
+        future: &Future<T>,
+    ) -> Result<T, FutureError> {
+        if !future.get_loop().ptr_eq(self) {
+            return Err(RuntimeError::new(
+                "The future belongs to a different loop than the one specified as the loop argument",
+            )
+            .into());
+        }
+        self.check_closed()?;
+        let stopper = Callback::named("_run_until_complete_cb", |f: &Future<T>| {
+            f.get_loop().stop()
+        });
+        future.add_done_callback(stopper.clone(), None);
+        let ran = self.run_forever();
+        future.remove_done_callback(&stopper);
+        ran?;
+        if !future.done() {
+            return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
+        }
+        future.result()
+    }
+}
 
 /// `asyncio.sleep(delay)`: suspends the current task for `delay` seconds
 /// of loop time (a timer, never a blocking sleep). `sleep(0.0)` yields for
@@ -54,7 +87,7 @@ impl std::future::Future for YieldNow {
             task.map(|t| {
                 let effect = t.state().on(input);
                 if effect.action == TaskAction::ScheduleStep {
-                    t.clone().schedule_step(&running);
+                    t.clone().schedule_step();
                 }
                 (effect.action, t.state().take_message())
             })

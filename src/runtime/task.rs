@@ -26,8 +26,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-use super::event_loop::{EventLoop, Ready};
+use super::event_loop::EventLoop;
 use super::remote::{RemoteItem, Shared};
+use super::step::{Ready, TaskStep};
 use crate::context::{copy_context, Context};
 use crate::error::{panic_exception, ErrorContext, Exception, FutureError, RuntimeError};
 use crate::future::{
@@ -35,28 +36,6 @@ use crate::future::{
 };
 use crate::sync::{self, AtomicBool, Ordering};
 use crate::Future;
-
-/// A task seen without its result type: what futures, the ready queue and
-/// the loop's task registry need.
-pub(crate) trait TaskStep {
-    /// A queued step runs.
-    fn step(self: Rc<Self>);
-    /// The wake-up registered as a done callback of `fut` runs.
-    fn wakeup(self: Rc<Self>, fut: &Rc<dyn AnyFuture>);
-    /// `Task.cancel(msg)`.
-    fn cancel_task(self: Rc<Self>, msg: Message) -> bool;
-    /// Whether the task's future is done.
-    fn is_done(&self) -> bool;
-    /// The loop closed with the task pending.
-    fn destroy(self: Rc<Self>);
-    /// Queues a step unless one is queued already.
-    fn schedule_step(self: Rc<Self>, event_loop: &EventLoop);
-    /// The task's state: an await (or yield) by its running step goes
-    /// through its funnel.
-    fn state(&self) -> &TaskState;
-    /// The task's repr.
-    fn repr(&self) -> String;
-}
 
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
 /// `THREAD-WAKE-2`).
@@ -131,10 +110,7 @@ impl<T: 'static> TaskCore<T> {
         let Effect { action, future } = effect;
         let message = self.state.take_message();
         match action {
-            TaskAction::ScheduleStep => {
-                let lp = self.future.get_loop();
-                self.clone().schedule_step(&lp);
-            }
+            TaskAction::ScheduleStep => self.clone().schedule_step(),
             TaskAction::CancelAwaited => {
                 if let Some(fut) = future {
                     let cancelled = fut.cancel_with(message);
@@ -296,8 +272,9 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         self.carry_out(effect);
     }
 
-    fn schedule_step(self: Rc<Self>, event_loop: &EventLoop) {
+    fn schedule_step(self: Rc<Self>) {
         if self.state.queue_step() {
+            let event_loop = self.future.get_loop();
             event_loop.push_ready(Ready::Step(self));
         }
     }
@@ -365,7 +342,7 @@ impl<T: 'static> Task<T> {
         core.future.bind_task(Rc::downgrade(&role));
         let erased: Rc<dyn TaskStep> = core.clone();
         event_loop.register_task(id, erased.clone());
-        erased.schedule_step(event_loop);
+        erased.schedule_step();
         Task { core }
     }
 
@@ -414,5 +391,23 @@ impl<T: Clone + 'static> std::future::Future for Task<T> {
 impl<T: fmt::Debug + 'static> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.core.future, f)
+    }
+}
+
+impl EventLoop {
+    /// `loop.create_task(coro)`: wraps a Rust future in a [`Task`] whose
+    /// first step is scheduled with `call_soon` now. The future's output is
+    /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
+    /// other error becomes the task's exception.
+    pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
+    where
+        T: 'static,
+        E: Into<FutureError> + 'static,
+        F: std::future::Future<Output = Result<T, E>> + 'static,
+    {
+        self.check_closed()?;
+        let id = self.0.next_task_id.get() + 1;
+        self.0.next_task_id.set(id);
+        Ok(Task::spawn(self, id, future))
     }
 }
