@@ -58,3 +58,89 @@ fn table_invariants() {
         Outcome::ReportsNeverRetrieved
     );
 }
+
+/// TASK-TABLE-1: every cell of the task's table that can occur has a test
+/// in tests/task_table.rs named `test_<phase>[_requested]_<event>`, and
+/// no such test names a cell marked impossible.
+#[test]
+fn every_possible_task_cell_has_its_test() {
+    use asyncio_future::transitions::task::{lookup, TaskCell, TaskEvent, TaskPhase};
+    let tests =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/task_table.rs"))
+            .expect("tests/task_table.rs");
+    let snake = |s: &str| {
+        let mut out = String::new();
+        for (i, c) in s.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        }
+        out
+    };
+    let mut missing = Vec::new();
+    for phase in TaskPhase::ALL {
+        for requested in [false, true] {
+            if requested && !phase.can_request_cancel() {
+                continue;
+            }
+            for event in TaskEvent::ALL {
+                let name = format!(
+                    "fn test_{}{}_{}()",
+                    phase.name().to_lowercase(),
+                    if requested { "_requested" } else { "" },
+                    snake(&format!("{event:?}"))
+                );
+                let possible = lookup(phase, requested, event) != TaskCell::Impossible;
+                match (possible, tests.contains(&name)) {
+                    (true, false) => missing.push(format!("missing: {name}")),
+                    (false, true) => missing.push(format!("tests an impossible cell: {name}")),
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// The task table's rows are indexed by the phase's discriminant: the
+/// order of `TaskPhase::ALL` and `TaskEvent::ALL` is the declaration order.
+#[test]
+fn task_table_orders_match_discriminants() {
+    use asyncio_future::transitions::task::{TaskEvent, TaskPhase};
+    for (i, p) in TaskPhase::ALL.into_iter().enumerate() {
+        assert_eq!(p as usize, i, "{p:?}");
+    }
+    for (i, e) in TaskEvent::ALL.into_iter().enumerate() {
+        assert_eq!(e as usize, i, "{e:?}");
+    }
+}
+
+/// A completing cell's next state is the one its completion makes: the
+/// funnel builds the new state from the payload alone (FUT-TABLE-1).
+#[test]
+fn completing_cells_name_the_state_their_payload_makes() {
+    use asyncio_future::transitions::{lookup_for, Role};
+    for role in Role::ALL {
+        let expect = [
+            (Operation::SetResult, StateKind::Result),
+            (Operation::SetException, StateKind::ExceptionUnretrieved),
+            (Operation::Cancel, StateKind::Cancelled),
+        ];
+        for (op, kind) in expect {
+            let t = lookup_for(role, StateKind::Pending, op);
+            assert!(t.next.is_none() || t.next == Some(kind), "{role:?} {op:?}");
+        }
+        for s in StateKind::ALL {
+            for op in Operation::ALL {
+                let t = lookup_for(role, s, op);
+                if let Some(next) = t.next {
+                    let completes = s == StateKind::Pending;
+                    let retrieves = s == StateKind::ExceptionUnretrieved
+                        && next == StateKind::ExceptionRetrieved;
+                    assert!(completes || retrieves, "{role:?} {s:?} {op:?} -> {next:?}");
+                }
+            }
+        }
+    }
+}

@@ -102,6 +102,11 @@ impl TaskState {
         TaskPhase::ALL[(self.bits.get() & PHASE) as usize]
     }
 
+    /// Whether a cancel request is pending (CPython's `_must_cancel`).
+    pub(crate) fn must_cancel(&self) -> bool {
+        self.bits.get() & REQUESTED != 0
+    }
+
     /// Marks a step queued; `false` when one already is (the request
     /// coalesces with it).
     pub(crate) fn queue_step(&self) -> bool {

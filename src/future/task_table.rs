@@ -365,13 +365,15 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
         (P::Running | P::Throwing, E::Cancel) => does(None, Request::Set, A::Accept),
         // TASK-CANCEL-1: the awaited future is cancelled synchronously.
         (P::Suspended, E::Cancel) => does(None, Request::Set, A::CancelAwaited),
-        (P::Done, E::Cancel) => stay(A::Nothing),
+        // A done task's `cancel` is its future's (the Future table's done
+        // cells); a destroyed one has no coroutine left to ask.
+        (P::Done, E::Cancel) => X,
         (P::Destroyed, E::Cancel) => stay(A::CancelFuture),
-        // The awaited future's answer: accepted, it wakes the task with
-        // CancelledError; refused (it is done), the request stays for the
-        // step its wake-up starts.
-        (P::Suspended, E::AwaitedCancelled) => does(None, Request::Clear, A::Nothing),
-        (P::Suspended, E::AwaitedRefused) => stay(A::Nothing),
+        // The awaited future's answer, to a request just made: accepted, it
+        // wakes the task with CancelledError; refused (it is done), the
+        // request stays for the step its wake-up starts.
+        (P::Suspended, E::AwaitedCancelled) if requested => does(None, Request::Clear, A::Nothing),
+        (P::Suspended, E::AwaitedRefused) if requested => stay(A::Nothing),
         (_, E::AwaitedCancelled | E::AwaitedRefused) => X,
         // TASK-STEP-1 / TASK-CANCEL-2: a step with a request pending throws;
         // before the first step none of the coroutine's code runs.
@@ -380,16 +382,20 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
             does(Some(P::Throwing), Request::Throw, A::Poll)
         }
         (P::Created | P::Idle | P::Suspended, E::Step) => to(P::Running, A::Poll),
-        (P::Running | P::Throwing, E::Step) => X,
-        (P::Done | P::Destroyed, E::Step) => stay(A::Nothing),
+        // Steps do not nest; a done task is no longer registered with the
+        // loop (a late wake finds nobody), and closing drops queued steps.
+        (P::Running | P::Throwing | P::Done | P::Destroyed, E::Step) => X,
         // TASK-RESUME-1: the wake-up steps the task in its own slot.
         (P::Suspended, E::Wakeup) if requested => {
             does(Some(P::Throwing), Request::Throw, A::RetrieveAndPoll)
         }
         (P::Suspended, E::Wakeup) => to(P::Running, A::RetrieveAndPoll),
         (_, E::Wakeup) => X,
-        // TASK-RESUME-2: a wake-up of a future no longer awaited is ignored.
-        (_, E::StaleWakeup) => stay(A::Nothing),
+        // TASK-RESUME-2: a wake-up of a future no longer awaited (its
+        // registration outlived the await) is ignored. None runs before the
+        // first step, during a step, or after the loop closed.
+        (P::Idle | P::Suspended | P::Done, E::StaleWakeup) => stay(A::Nothing),
+        (_, E::StaleWakeup) => X,
         // Awaits happen inside a step. The thrown CancelledError comes first.
         (
             P::Throwing,
@@ -421,8 +427,8 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
         (_, E::StepAwaiting | E::StepPending | E::StepReady | E::StepPanicked) => X,
         // LOOP-CLOSE-3.
         (P::Created | P::Idle | P::Suspended, E::Destroy) => to(P::Destroyed, A::DropCoroutine),
-        (P::Running | P::Throwing, E::Destroy) => X,
-        (P::Done | P::Destroyed, E::Destroy) => stay(A::Nothing),
+        // Only pending tasks are destroyed, and only once.
+        (P::Running | P::Throwing | P::Done | P::Destroyed, E::Destroy) => X,
     }
 }
 

@@ -356,9 +356,16 @@ impl<T: 'static> Task<T> {
         self.core.context.clone()
     }
 
-    /// The task's phase in its table.
+    /// The task's phase in its table (`spec/transitions.md`, "Task life").
     pub fn phase(&self) -> TaskPhase {
         self.core.state.phase()
+    }
+
+    /// Whether a cancel request waits for the task's next step or the end
+    /// of its current one (CPython's `_must_cancel`): the `†` of the
+    /// task's table.
+    pub fn must_cancel(&self) -> bool {
+        self.core.state.must_cancel()
     }
 }
 
