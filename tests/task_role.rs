@@ -13,7 +13,7 @@ type T = Task<i32>;
 
 fn task_pending(lp: &EventLoop) -> T {
     let f = lp.create_future::<i32>();
-    let task = lp.create_task(async move { f.await }).unwrap();
+    let task = lp.create_task(f).unwrap();
     run_one(lp);
     assert_eq!(task.state_kind(), StateKind::Pending);
     task
@@ -98,7 +98,7 @@ fn test_task_pending_cancel() {
     let lp = EventLoop::new();
     let f = lp.create_future::<i32>();
     let g = f.clone();
-    let task = lp.create_task(async move { g.await }).unwrap();
+    let task = lp.create_task(g).unwrap();
     run_one(&lp);
     assert!(task.future().cancel(Some("via the future")));
     assert!(f.cancelled());
