@@ -483,6 +483,7 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     }
 
     /// The outcome a read cell gives (after [`Core::read`] applied it).
+    #[inline]
     pub(crate) fn outcome_of(&self, cell: Transition) -> Result<T, FutureError> {
         if cell.outcome == Outcome::ReturnsResult {
             if let State::Finished(Finished::Result(v)) = &*self.0.state.borrow() {
@@ -495,6 +496,7 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// Applies the `await` cell that [`await_cell`](Self::await_cell) gave
     /// (no user code ran since: the state is the one it was looked up in)
     /// and gives the outcome.
+    #[inline]
     pub(crate) fn read_awaited(&self, cell: Transition) -> Result<T, FutureError> {
         if cell.next.is_some() {
             self.0.state.borrow_mut().mark_retrieved();

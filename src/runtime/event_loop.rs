@@ -349,6 +349,7 @@ impl EventLoop {
     /// Calls `f` with the task whose step is running on this loop, without
     /// cloning it. `f` must not start or end a step, nor ask for this
     /// loop's current task again (it would see none).
+    #[inline(always)]
     pub(crate) fn with_current_task<R>(&self, f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
         let slot = &self.0.current_task;
         let guard = PutBack(slot, slot.take());

@@ -146,6 +146,7 @@ impl<T: 'static> TaskCore<T> {
 
     /// Polls the coroutine once, as the current task of its loop, inside
     /// its context, and carries out what the step's end says.
+    #[inline]
     fn poll(self: &Rc<Self>) {
         self.waker_state.notified.store(false, Ordering::Release);
         // Present: the table polls only a task with a coroutine.
