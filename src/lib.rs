@@ -6,7 +6,11 @@
 //! each with an ID that the tests name.
 //!
 //! - [`Future`]: PENDING → FINISHED (result or exception) | CANCELLED, every
-//!   operation decided by one [transition table](transitions::TABLE).
+//!   operation decided by one [transition table](transitions::TABLE); a
+//!   task's life by [its own table](transitions::task).
+//! - The core ([`future`]) is loop-agnostic: it reaches its loop only
+//!   through [`future::Schedule`]. [`EventLoop`] is this crate's scheduler
+//!   and the default: [`Future<T>`](Future) is `future::Future<T, EventLoop>`.
 //! - Done callbacks are never called synchronously: completion schedules
 //!   them with the loop's `call_soon`, in registration order, each in the
 //!   [`Context`] captured when it was added.
