@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod callback;
+mod conformance;
 mod context;
 mod error;
 mod event_loop;
@@ -41,8 +42,18 @@ mod future;
 mod sync;
 mod task;
 mod threadsafe;
-pub mod trace;
 pub mod transitions;
+
+/// Trace format version 1 (`spec/trace-format.md`): parse a trace, replay it
+/// against this crate on a fresh loop, and render the outcomes.
+///
+/// The `future-trace` binary and the conformance tests are thin layers over
+/// [`parse`](trace::parse) and [`replay`](trace::replay); the same steps are
+/// the operation language of the model-based tests. Malformed input is an
+/// error naming the line and the reason, never a panic.
+pub mod trace {
+    pub use crate::conformance::*;
+}
 
 pub use callback::Callback;
 pub use context::{copy_context, Context, ContextVar, Token};
