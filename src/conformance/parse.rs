@@ -151,7 +151,9 @@ fn tokenize(text: &str, line: usize) -> Result<Vec<&str>, TraceError> {
     }
 }
 
-/// Splits a `def` body at every `; ` outside a quoted message.
+/// Splits a `def` body at every `; ` outside a quoted message. The scan is
+/// over bytes and every cut is next to an ASCII `;` or space, so a cut never
+/// falls inside a multi-byte character.
 fn split_body(body: &str, line: usize) -> Result<Vec<&str>, TraceError> {
     let mut parts = Vec::new();
     let (mut start, mut in_quote, mut i) = (0, false, 0);
@@ -159,7 +161,7 @@ fn split_body(body: &str, line: usize) -> Result<Vec<&str>, TraceError> {
     while i < b.len() {
         if b[i] == b'"' {
             in_quote = !in_quote;
-        } else if !in_quote && body[i..].starts_with("; ") {
+        } else if !in_quote && b[i..].starts_with(b"; ") {
             parts.push(&body[start..i]);
             start = i + 2;
             i += 2;
