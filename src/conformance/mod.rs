@@ -19,9 +19,11 @@
 
 use std::fmt;
 
+mod budget;
 mod parse;
 mod replay;
 
+pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};
 pub use parse::parse;
 pub use replay::{annotate, check_steps, replay, replay_steps};
 
@@ -29,9 +31,10 @@ pub use replay::{annotate, check_steps, replay, replay_steps};
 /// settling.
 pub const SETTLE_LIMIT: usize = 10_000;
 
-/// A resource limit of the replayer, not part of the format: a `run` whose
-/// ready queue grows past this many entries is stopped as not settling.
-pub const READY_LIMIT: usize = 1_000_000;
+/// A resource limit of the replayer, not part of the format: a replay whose
+/// ready queue grows past this many entries (checked after every step and
+/// callback) is stopped as not settling.
+pub const READY_LIMIT: usize = 100_000;
 
 /// A malformed or unusable trace: the 1-based line (0: the whole input) and
 /// the reason.

@@ -4,7 +4,8 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use super::{parse, Step, Trace, TraceError, READY_LIMIT, SETTLE_LIMIT};
+use super::budget::Budget;
+use super::{parse, Step, Trace, TraceError, SETTLE_LIMIT};
 use crate::{
     copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError, Task,
 };
@@ -95,6 +96,7 @@ struct Replayer {
     state: RefCell<Objects>,
     events: RefCell<Option<Vec<String>>>,
     failure: RefCell<Option<TraceError>>,
+    budget: Budget,
     me: RefCell<Weak<Replayer>>,
 }
 
@@ -128,6 +130,7 @@ impl Replayer {
             state: RefCell::new(Objects::default()),
             events: RefCell::new(None),
             failure: RefCell::new(None),
+            budget: Budget::default(),
             me: RefCell::new(Weak::new()),
         });
         *r.me.borrow_mut() = Rc::downgrade(&r);
@@ -162,7 +165,23 @@ impl Replayer {
             .get_or_insert(TraceError::new(line, reason));
     }
 
+    /// Records a budget overrun; the loop stops after this iteration and
+    /// every callback still ready in it returns at once.
+    fn charge(&self, charged: Result<(), String>) {
+        if let Err(reason) = charged {
+            self.fail(0, reason);
+            self.event_loop.stop();
+        }
+    }
+
     fn log(&self, event: String) {
+        if self.budget.exceeded() {
+            return;
+        }
+        self.charge(self.budget.event(event.len()));
+        if self.budget.exceeded() {
+            return;
+        }
         match &mut *self.events.borrow_mut() {
             Some(events) => events.push(event),
             None => self.fail(0, format!("event {event:?} outside step/run")),
@@ -222,6 +241,12 @@ impl Replayer {
     }
 
     fn run_callback(&self, n: u8, fut: &Future<i64>, body: Option<&Vec<Step>>) {
+        if !self.budget.exceeded() {
+            self.charge(self.budget.callback());
+        }
+        if self.budget.exceeded() {
+            return;
+        }
         let mut text = format!("c{n}({}", self.future_name(fut));
         if self.has_var {
             match self.var.get() {
@@ -231,16 +256,19 @@ impl Replayer {
         }
         text.push(')');
         if let Some(body) = body.filter(|b| !b.is_empty()) {
-            let parts: Vec<String> = body
-                .iter()
-                .map(|s| match self.do_step(s, 0) {
+            let mut parts = Vec::with_capacity(body.len());
+            for s in body {
+                if self.budget.exceeded() {
+                    return;
+                }
+                parts.push(match self.do_step(s, 0) {
                     Ok(out) => format!("{s} -> {out}"),
                     Err(e) => {
                         self.fail(e.line, e.reason.clone());
                         format!("{s} -> ?")
                     }
-                })
-                .collect();
+                });
+            }
             text.push('[');
             text.push_str(&parts.join("; "));
             text.push(']');
@@ -305,7 +333,16 @@ impl Replayer {
 
     /// Runs one step; `line` is 0 inside callback bodies.
     fn do_step(&self, step: &Step, line: usize) -> Result<String, TraceError> {
-        let out = self.outcome(step, line)?;
+        if !self.budget.exceeded() {
+            self.charge(self.budget.step(step));
+        }
+        let out = if self.budget.exceeded() {
+            String::new()
+        } else {
+            let out = self.outcome(step, line)?;
+            self.charge(self.budget.ready(self.event_loop.ready_count()));
+            out
+        };
         if let Some(mut e) = self.failure.borrow_mut().take() {
             if e.line == 0 {
                 e.line = line;
@@ -354,7 +391,7 @@ impl Replayer {
                     self.iterate();
                 } else {
                     let mut n = 0;
-                    while self.event_loop.ready_count() > 0 {
+                    while self.event_loop.ready_count() > 0 && !self.budget.exceeded() {
                         if n >= SETTLE_LIMIT {
                             *self.events.borrow_mut() = None;
                             return Err(TraceError::new(
@@ -366,15 +403,6 @@ impl Replayer {
                         }
                         self.iterate();
                         n += 1;
-                        if self.event_loop.ready_count() > READY_LIMIT {
-                            *self.events.borrow_mut() = None;
-                            return Err(TraceError::new(
-                                line,
-                                format!(
-                                    "run does not settle: more than {READY_LIMIT} callbacks ready (resource limit)"
-                                ),
-                            ));
-                        }
                     }
                 }
                 let events = self.events.borrow_mut().take().unwrap_or_default();
