@@ -191,14 +191,22 @@ fn current_id() -> u64 {
     })
 }
 
+/// Replaces the current map with `f` of it. The replaced map is dropped
+/// after the borrows end: it may hold the last handle to a user value whose
+/// `Drop` reads or sets context variables.
 fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
-    mutate_current(|active| match active {
-        Active::Snapshot { data, .. } => *data = f(data),
+    let replaced = mutate_current(|active| match active {
+        Active::Snapshot { data, .. } => {
+            let new = f(data);
+            std::mem::replace(data, new)
+        }
         Active::Entered(ctx) => {
             let mut d = ctx.0.data.borrow_mut();
-            *d = f(&d);
+            let new = f(&d);
+            std::mem::replace(&mut *d, new)
         }
     });
+    drop(replaced);
 }
 
 /// Restores the previous current context when dropped, also on unwind.

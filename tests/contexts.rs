@@ -255,3 +255,62 @@ fn test_callback_from_an_emptied_top_level_context_keeps_its_tokens_valid() {
     v.reset(&b).unwrap();
     assert_eq!(v.get(), Some(1));
 }
+
+/// A value whose `Drop` reads and sets context variables, counting drops.
+struct TouchesContextOnDrop {
+    var: ContextVar<i32>,
+    other: ContextVar<i32>,
+    drops: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+impl Clone for TouchesContextOnDrop {
+    fn clone(&self) -> Self {
+        TouchesContextOnDrop {
+            var: self.var.clone(),
+            other: self.other.clone(),
+            drops: self.drops.clone(),
+        }
+    }
+}
+
+impl Drop for TouchesContextOnDrop {
+    fn drop(&mut self) {
+        let _ = self.var.get();
+        let _ = copy_context().len();
+        self.other.set(1);
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+#[test]
+fn test_reset_drops_a_value_whose_drop_reads_a_context_var_without_double_borrow() {
+    // CTX-VAR-2: reset restores the old value; the value it replaces is
+    // dropped after the context's borrows end, at top level and inside
+    // Context::run alike.
+    std::thread::spawn(|| {
+        let drops = std::rc::Rc::new(std::cell::Cell::new(0));
+        let var = ContextVar::<TouchesContextOnDrop>::new("holder");
+        let probe = ContextVar::<i32>::new("probe");
+        let make = || TouchesContextOnDrop {
+            var: probe.clone(),
+            other: ContextVar::new("other"),
+            drops: drops.clone(),
+        };
+        let token = var.set(make());
+        var.reset(&token).unwrap();
+        assert_eq!(drops.get(), 1);
+        assert!(var.get().is_none());
+        let ctx = Context::new();
+        ctx.run(|| {
+            let first = var.set(make());
+            let second = var.set(make());
+            var.reset(&second).unwrap();
+            var.reset(&first).unwrap();
+        })
+        .unwrap();
+        assert_eq!(drops.get(), 3);
+        assert_eq!(ctx.get(&var).map(|_| ()), None);
+    })
+    .join()
+    .unwrap();
+}
