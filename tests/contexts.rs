@@ -314,3 +314,36 @@ fn test_reset_drops_a_value_whose_drop_reads_a_context_var_without_double_borrow
     .join()
     .unwrap();
 }
+
+#[test]
+fn test_thread_exit_drops_a_value_whose_drop_reads_a_context_var_without_abort() {
+    // CTX-VAR-1: values still set when a thread ends are dropped with the
+    // thread's locals; a Drop that reads or sets a variable then sees an
+    // empty context (the process used to abort: a thread local panicked
+    // on drop).
+    let drops = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = drops.clone();
+    std::thread::spawn(move || {
+        struct Counted(std::sync::Arc<std::sync::atomic::AtomicU32>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let counted = Counted(seen);
+        let drops = std::rc::Rc::new(std::cell::Cell::new(0));
+        let probe = ContextVar::<i32>::new("probe");
+        probe.set(1);
+        let holder = ContextVar::new("holder");
+        holder.set(TouchesContextOnDrop {
+            var: probe,
+            other: ContextVar::new("other"),
+            drops,
+        });
+        // A plain value: the thread's context is dropped, not leaked.
+        ContextVar::new("last").set(std::rc::Rc::new(counted));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
