@@ -175,3 +175,21 @@ impl Trace {
         self.lines.iter().filter(|l| l.step.is_some())
     }
 }
+
+/// The trace printed back: comment and blank lines as written, each step
+/// line as its canonical step text and, if it had one, ` -> ` and the
+/// expected outcome; every line ends with `\n`. Parsing the text gives the
+/// same lines again.
+impl fmt::Display for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in &self.lines {
+            match (&line.step, &line.expected) {
+                (None, _) => f.write_str(&line.raw)?,
+                (Some(step), None) => write!(f, "{step}")?,
+                (Some(step), Some(expected)) => write!(f, "{step} -> {expected}")?,
+            }
+            f.write_str("\n")?;
+        }
+        Ok(())
+    }
+}
