@@ -296,6 +296,11 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     }
 
     fn schedule_step(self: Rc<Self>, event_loop: &EventLoop) {
+        // A closed loop runs no step; queued, it would keep the task, its
+        // context and the loop alive in a cycle (LOOP-CLOSE-3).
+        if event_loop.is_closed() {
+            return;
+        }
         if !self.scheduled.replace(true) {
             event_loop.push_ready(Ready::Step(self));
         }
