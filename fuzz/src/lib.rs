@@ -19,7 +19,7 @@
 
 #![forbid(unsafe_code)]
 
-mod api_ops;
+pub mod api_ops;
 mod differential;
 mod panics;
 mod threads;

@@ -108,11 +108,8 @@ pub enum Op {
     RunUntilComplete(u8),
 }
 
-/// The target: decodes operations from the input, runs them inside a fresh
-/// context, closes the loop and checks the counters.
-pub fn api_ops(data: &[u8]) {
-    panics::install_hook();
-    let unexpected = panics::unexpected_panics();
+/// The operations an input stands for (shown when triaging a crash).
+pub fn decode(data: &[u8]) -> Vec<Op> {
     let mut u = Unstructured::new(data);
     let mut ops = Vec::new();
     while ops.len() < MAX_OPS && !u.is_empty() {
@@ -121,6 +118,15 @@ pub fn api_ops(data: &[u8]) {
             Err(_) => break,
         }
     }
+    ops
+}
+
+/// The target: decodes operations from the input, runs them inside a fresh
+/// context, closes the loop and checks the counters.
+pub fn api_ops(data: &[u8]) {
+    panics::install_hook();
+    let unexpected = panics::unexpected_panics();
+    let ops = decode(data);
     let context = Context::new();
     let counters = context
         .run(|| {
