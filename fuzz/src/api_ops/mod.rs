@@ -55,6 +55,11 @@ pub enum BodyOp {
     CallSoon(u8, bool),
     /// `call_later(delay)` running body K, keeping or cancelling it.
     CallLater(u8, u8, bool),
+    /// Cancels kept handle N (`call_soon` or `call_later`), maybe again.
+    CancelHandle(u8),
+    /// Runs body K inside kept context J (`ctx.run`; refused when J is
+    /// already entered).
+    RunInContext(u8, u8),
     /// A task running the plan.
     CreateTask(Vec<TaskOp>),
     /// `cancel` of task N, with or without a message.
@@ -106,6 +111,8 @@ pub enum Op {
     RunUntilIdle,
     /// `run_until_complete` on slot N, with a guard timer.
     RunUntilComplete(u8),
+    /// `run_until_complete` on task N, with a guard timer.
+    RunUntilTask(u8),
 }
 
 /// The operations an input stands for (shown when triaging a crash).
@@ -168,13 +175,23 @@ fn top_level(world: &std::rc::Rc<World>, op: &Op) {
         }
         Op::RunUntilComplete(n) => {
             if let Some(fut) = world.future(*n) {
-                let stopper = lp.clone();
-                if let Ok(guard) = lp.call_later(GUARD_DELAY, move || stopper.stop()) {
-                    let _ = lp.run_until_complete(&fut);
-                    guard.cancel();
-                }
+                run_until_complete(&lp, &fut);
             }
         }
+        Op::RunUntilTask(n) => {
+            if let Some(task) = world.task(*n) {
+                run_until_complete(&lp, &task);
+            }
+        }
+    }
+}
+
+/// `run_until_complete`, stopped by a guard timer at the latest.
+fn run_until_complete(lp: &EventLoop, fut: &asyncio_future::Future<world::Val>) {
+    let stopper = lp.clone();
+    if let Ok(guard) = lp.call_later(GUARD_DELAY, move || stopper.stop()) {
+        let _ = lp.run_until_complete(fut);
+        guard.cancel();
     }
 }
 

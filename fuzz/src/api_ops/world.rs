@@ -9,8 +9,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use asyncio_future::{
-    copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError, Task,
-    Token,
+    copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError, Handle,
+    Task, TimerHandle, Token,
 };
 
 use super::{BodyOp, TaskOp};
@@ -21,6 +21,7 @@ const CALLBACKS: usize = 6;
 const MAX_TASKS: usize = 16;
 const MAX_CONTEXTS: usize = 4;
 const MAX_TOKENS: usize = 16;
+const MAX_HANDLES: usize = 16;
 /// Body runs (callbacks, handles, task steps) per input: a callback that
 /// re-adds itself to a done future runs until this is spent.
 const BODY_BUDGET: u32 = 2_000;
@@ -89,6 +90,12 @@ impl std::fmt::Debug for Val {
     }
 }
 
+/// A handle kept to be cancelled later.
+enum Kept {
+    Soon(Handle),
+    Later(TimerHandle),
+}
+
 pub(super) struct World {
     lp: EventLoop,
     me: Weak<World>,
@@ -105,6 +112,7 @@ pub(super) struct World {
     ran: RefCell<[u64; CALLBACKS]>,
     tokens: RefCell<Vec<Token<Val>>>,
     contexts: RefCell<Vec<Context>>,
+    handles: RefCell<Vec<Kept>>,
     budget: Cell<u32>,
     future_budget: Cell<u32>,
 }
@@ -145,6 +153,7 @@ impl World {
                 ran: RefCell::new([0; CALLBACKS]),
                 tokens: RefCell::new(Vec::new()),
                 contexts: RefCell::new(Vec::new()),
+                handles: RefCell::new(Vec::new()),
                 budget: Cell::new(BODY_BUDGET),
                 future_budget: Cell::new(FUTURE_BUDGET),
             }
@@ -157,6 +166,18 @@ impl World {
 
     pub(super) fn future(&self, n: u8) -> Option<Future<Val>> {
         self.futures.borrow()[usize::from(n) % SLOTS].clone()
+    }
+
+    pub(super) fn task(&self, n: u8) -> Option<Task<Val>> {
+        let tasks = self.tasks.borrow();
+        tasks.get(usize::from(n) % tasks.len().max(1)).cloned()
+    }
+
+    fn keep(&self, handle: Kept) {
+        let mut handles = self.handles.borrow_mut();
+        if handles.len() < MAX_HANDLES {
+            handles.push(handle);
+        }
     }
 
     pub(super) fn define(&self, k: u8, body: Vec<BodyOp>) {
@@ -279,6 +300,7 @@ impl World {
                     if *cancel {
                         h.cancel();
                     }
+                    self.keep(Kept::Soon(h));
                 }
             }
             BodyOp::CallLater(delay, k, cancel) => {
@@ -292,15 +314,31 @@ impl World {
                     if *cancel {
                         h.cancel();
                     }
+                    self.keep(Kept::Later(h));
+                }
+            }
+            BodyOp::CancelHandle(n) => {
+                let handles = self.handles.borrow();
+                match handles.get(usize::from(*n) % handles.len().max(1)) {
+                    Some(Kept::Soon(h)) => h.cancel(),
+                    Some(Kept::Later(h)) => h.cancel(),
+                    None => {}
+                }
+            }
+            BodyOp::RunInContext(j, k) => {
+                let ctx = {
+                    let contexts = self.contexts.borrow();
+                    contexts
+                        .get(usize::from(*j) % contexts.len().max(1))
+                        .cloned()
+                };
+                if let Some(ctx) = ctx {
+                    let _ = ctx.run(|| self.run_handle(*k));
                 }
             }
             BodyOp::CreateTask(plan) => self.create_task(plan),
             BodyOp::CancelTask(n, msg) => {
-                let task = {
-                    let tasks = self.tasks.borrow();
-                    tasks.get(usize::from(*n) % tasks.len().max(1)).cloned()
-                };
-                if let Some(t) = task {
+                if let Some(t) = self.task(*n) {
                     t.cancel(msg.then_some("task bye"));
                 }
             }
@@ -357,10 +395,7 @@ impl World {
             .iter()
             .map(|op| {
                 let task = match op {
-                    TaskOp::AwaitTask(n) => {
-                        let tasks = self.tasks.borrow();
-                        tasks.get(usize::from(*n) % tasks.len().max(1)).cloned()
-                    }
+                    TaskOp::AwaitTask(n) => self.task(*n),
                     _ => None,
                 };
                 (op.clone(), task)
