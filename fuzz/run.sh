@@ -73,8 +73,9 @@ campaign() {
     local execs speed cov ft
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-    cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -n 1 | cut -d' ' -f2)
-    ft=$( (grep -o 'ft: [0-9]*' "$log" || true) | tail -n 1 | cut -d' ' -f2)
+    # From libFuzzer's status lines (`#N  NEW  cov: A ft: B corp: ...`).
+    cov=$( (grep -o ' cov: [0-9]* ft: [0-9]*' "$log" || true) | tail -n 1 | cut -d' ' -f3)
+    ft=$( (grep -o ' cov: [0-9]* ft: [0-9]*' "$log" || true) | tail -n 1 | cut -d' ' -f5)
     local line="$target: ${elapsed} s, ${execs:-?} execs, ${speed:-?} exec/s, cov ${cov:-?}, ft ${ft:-?}"
     if [ "$status" -ne 0 ]; then
         failed=1
