@@ -8,13 +8,29 @@ fn text(data: &[u8]) -> Option<&str> {
     std::str::from_utf8(data).ok()
 }
 
-/// `parse`: never a panic; an accepted trace printed back parses to the same
-/// lines (steps, outcomes, comments), and printing is stable.
+/// `parse`: never a panic; every accepted step is already in canonical form
+/// (5.2: each token is written back exactly as read), and an accepted trace
+/// printed back parses to the same lines (steps, outcomes, comments), and
+/// printing is stable.
 pub fn parse(data: &[u8]) {
     let Some(text) = text(data) else { return };
     let Ok(parsed) = trace::parse(text) else {
         return;
     };
+    for line in &parsed.lines {
+        if let Some(step) = &line.step {
+            let written = line
+                .raw
+                .split_once(" -> ")
+                .map_or(line.raw.as_str(), |(s, _)| s);
+            assert_eq!(
+                step.to_string(),
+                written,
+                "line {} is not canonical",
+                line.number
+            );
+        }
+    }
     let printed = parsed.to_string();
     let again = trace::parse(&printed)
         .unwrap_or_else(|e| panic!("the printed trace does not parse ({e}):\n{printed}"));
