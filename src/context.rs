@@ -131,7 +131,9 @@ impl View {
         let bits = VIEW.with(Cell::get);
         // Every test run checks the summary against the real thing.
         #[cfg(debug_assertions)]
-        CURRENT.with(|c| debug_assert_eq!(bits, View::of(&c.borrow()), "context VIEW out of step"));
+        let _ = CURRENT.try_with(|c| {
+            debug_assert_eq!(bits, View::of(&c.borrow()), "context VIEW out of step")
+        });
         bits
     }
 }
@@ -145,22 +147,39 @@ const _: () = assert!(
 /// returns the activation it replaces. The view is computed before the
 /// write (not read back from the value just stored, which measurably
 /// stalls a task step).
+///
+/// While the thread's locals are being destroyed (a value dropped with the
+/// thread's context may read or set variables in its `Drop`), `CURRENT` is
+/// gone: the code sees an empty context and its changes are discarded, so
+/// `active` is handed back.
 fn replace_current(active: Active) -> Active {
     let view = View::of(&active);
-    let previous = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), active));
-    VIEW.with(|v| v.set(view));
-    previous
+    let mut slot = Some(active);
+    let previous = CURRENT.try_with(|c| {
+        let active = slot.take().expect("taken once");
+        std::mem::replace(&mut *c.borrow_mut(), active)
+    });
+    match previous {
+        Ok(previous) => {
+            VIEW.with(|v| v.set(view));
+            previous
+        }
+        Err(_) => slot.take().expect("not taken"),
+    }
 }
 
 /// Changes the current activation in place and updates [`VIEW`] to match.
-/// `f` runs no user code.
-fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> R {
-    CURRENT.with(|c| {
-        let mut active = c.borrow_mut();
-        let r = f(&mut active);
-        VIEW.with(|v| v.set(View::of(&active)));
-        r
-    })
+/// `f` runs no user code. `None` while the thread's locals are being
+/// destroyed (see [`replace_current`]).
+fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| {
+            let mut active = c.borrow_mut();
+            let r = f(&mut active);
+            VIEW.with(|v| v.set(View::of(&active)));
+            r
+        })
+        .ok()
 }
 
 #[inline]
@@ -173,10 +192,12 @@ fn current_snapshot() -> Snapshot {
 
 #[inline(never)]
 fn current_snapshot_slow() -> Snapshot {
-    CURRENT.with(|c| match &*c.borrow() {
-        Active::Snapshot { data, .. } => data.clone(),
-        Active::Entered(ctx) => ctx.0.data.borrow().clone(),
-    })
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            Active::Snapshot { data, .. } => data.clone(),
+            Active::Entered(ctx) => ctx.0.data.borrow().clone(),
+        })
+        .unwrap_or_default()
 }
 
 fn current_id() -> u64 {
@@ -189,16 +210,25 @@ fn current_id() -> u64 {
         }
         Active::Entered(ctx) => ctx.0.id,
     })
+    .unwrap_or(0)
 }
 
+/// Replaces the current map with `f` of it. The replaced map is dropped
+/// after the borrows end: it may hold the last handle to a user value whose
+/// `Drop` reads or sets context variables.
 fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
-    mutate_current(|active| match active {
-        Active::Snapshot { data, .. } => *data = f(data),
+    let replaced = mutate_current(|active| match active {
+        Active::Snapshot { data, .. } => {
+            let new = f(data);
+            std::mem::replace(data, new)
+        }
         Active::Entered(ctx) => {
             let mut d = ctx.0.data.borrow_mut();
-            *d = f(&d);
+            let new = f(&d);
+            std::mem::replace(&mut *d, new)
         }
     });
+    drop(replaced);
 }
 
 /// Restores the previous current context when dropped, also on unwind.
@@ -227,10 +257,12 @@ fn current_is_fresh(s: &Snapshot) -> bool {
 
 #[inline(never)]
 fn current_is_fresh_slow(s: &Snapshot) -> bool {
-    CURRENT.with(|c| match &*c.borrow() {
-        Active::Snapshot { data, id: 0 } => data.ptr_eq(s),
-        _ => false,
-    })
+    CURRENT
+        .try_with(|c| match &*c.borrow() {
+            Active::Snapshot { data, id: 0 } => data.ptr_eq(s),
+            _ => false,
+        })
+        .unwrap_or(false)
 }
 
 /// After a fast-path run: if the callback set a variable or made a token,

@@ -38,15 +38,25 @@
 #![warn(missing_docs)]
 
 mod concurrent;
+mod conformance;
 mod context;
 mod error;
 pub mod future;
 mod hooks;
 mod runtime;
 mod sync;
-pub mod trace;
 
-/// path, kept.
+/// Trace format version 1 (`spec/trace-format.md`): parse a trace, replay it
+/// against this crate on a fresh loop, and render the outcomes.
+///
+/// The `future-trace` binary and the conformance tests are thin layers over
+/// [`parse`](trace::parse) and [`replay`](trace::replay); the same steps are
+/// the operation language of the model-based tests. Malformed input is an
+/// error naming the line and the reason, never a panic.
+pub mod trace {
+    pub use crate::conformance::*;
+}
+
 /// The transition tables: the Future's (both roles) and the task's.
 pub use future::table as transitions;
 

@@ -255,3 +255,95 @@ fn test_callback_from_an_emptied_top_level_context_keeps_its_tokens_valid() {
     v.reset(&b).unwrap();
     assert_eq!(v.get(), Some(1));
 }
+
+/// A value whose `Drop` reads and sets context variables, counting drops.
+struct TouchesContextOnDrop {
+    var: ContextVar<i32>,
+    other: ContextVar<i32>,
+    drops: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+impl Clone for TouchesContextOnDrop {
+    fn clone(&self) -> Self {
+        TouchesContextOnDrop {
+            var: self.var.clone(),
+            other: self.other.clone(),
+            drops: self.drops.clone(),
+        }
+    }
+}
+
+impl Drop for TouchesContextOnDrop {
+    fn drop(&mut self) {
+        let _ = self.var.get();
+        let _ = copy_context().len();
+        self.other.set(1);
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+#[test]
+fn test_reset_drops_a_value_whose_drop_reads_a_context_var_without_double_borrow() {
+    // CTX-VAR-2: reset restores the old value; the value it replaces is
+    // dropped after the context's borrows end, at top level and inside
+    // Context::run alike.
+    std::thread::spawn(|| {
+        let drops = std::rc::Rc::new(std::cell::Cell::new(0));
+        let var = ContextVar::<TouchesContextOnDrop>::new("holder");
+        let probe = ContextVar::<i32>::new("probe");
+        let make = || TouchesContextOnDrop {
+            var: probe.clone(),
+            other: ContextVar::new("other"),
+            drops: drops.clone(),
+        };
+        let token = var.set(make());
+        var.reset(&token).unwrap();
+        assert_eq!(drops.get(), 1);
+        assert!(var.get().is_none());
+        let ctx = Context::new();
+        ctx.run(|| {
+            let first = var.set(make());
+            let second = var.set(make());
+            var.reset(&second).unwrap();
+            var.reset(&first).unwrap();
+        })
+        .unwrap();
+        assert_eq!(drops.get(), 3);
+        assert_eq!(ctx.get(&var).map(|_| ()), None);
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn test_thread_exit_drops_a_value_whose_drop_reads_a_context_var_without_abort() {
+    // CTX-VAR-1: values still set when a thread ends are dropped with the
+    // thread's locals; a Drop that reads or sets a variable then sees an
+    // empty context (the process used to abort: a thread local panicked
+    // on drop).
+    let drops = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = drops.clone();
+    std::thread::spawn(move || {
+        struct Counted(std::sync::Arc<std::sync::atomic::AtomicU32>);
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let counted = Counted(seen);
+        let drops = std::rc::Rc::new(std::cell::Cell::new(0));
+        let probe = ContextVar::<i32>::new("probe");
+        probe.set(1);
+        let holder = ContextVar::new("holder");
+        holder.set(TouchesContextOnDrop {
+            var: probe,
+            other: ContextVar::new("other"),
+            drops,
+        });
+        // A plain value: the thread's context is dropped, not leaked.
+        ContextVar::new("last").set(std::rc::Rc::new(counted));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+}

@@ -145,6 +145,12 @@ impl From<ConcurrentError> for FutureError {
 
 type DoneFn<T> = Box<dyn FnOnce(&ConcurrentFuture<T>) + Send>;
 
+/// A finished future's result. Shared, so that a reader takes a handle
+/// under the state lock and clones the value after releasing it; the
+/// value's own mutex keeps two threads from cloning a `T` that is `Send`
+/// but not `Sync` at once.
+type Held<T> = Arc<Mutex<T>>;
+
 /// The state under the lock. Callbacks exist only while not done.
 enum Slot<T> {
     Waiting {
@@ -154,7 +160,7 @@ enum Slot<T> {
     Cancelled {
         notified: bool,
     },
-    Finished(Result<T, Exception>),
+    Finished(Result<Held<T>, Exception>),
 }
 
 impl<T> Slot<T> {
@@ -293,28 +299,29 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// `Future … in unexpected state: …` and returns
     /// `RuntimeError("Future in unexpected state")`.
     pub fn set_running_or_notify_cancel(&self) -> Result<bool, ConcurrentError> {
-        let mut slot = self.lock();
-        match &mut *slot {
-            Slot::Waiting { running, .. } if !*running => {
-                *running = true;
-                Ok(true)
+        let unexpected = {
+            let mut slot = self.lock();
+            match &mut *slot {
+                Slot::Waiting { running, .. } if !*running => {
+                    *running = true;
+                    return Ok(true);
+                }
+                Slot::Cancelled { notified } if !*notified => {
+                    *notified = true;
+                    return Ok(false);
+                }
+                other => other.state(),
             }
-            Slot::Cancelled { notified } if !*notified => {
-                *notified = true;
-                Ok(false)
-            }
-            other => {
-                log::error!(
-                    target: "concurrent.futures",
-                    "Future {:p} in unexpected state: {}",
-                    &*self.inner,
-                    other.state()
-                );
-                Err(ConcurrentError::Runtime(RuntimeError::new(
-                    "Future in unexpected state",
-                )))
-            }
-        }
+        };
+        // Logged after the lock is released: the logger is user code.
+        log::error!(
+            target: "concurrent.futures",
+            "Future {:p} in unexpected state: {unexpected}",
+            &*self.inner,
+        );
+        Err(ConcurrentError::Runtime(RuntimeError::new(
+            "Future in unexpected state",
+        )))
     }
 
     /// `fut.set_result(value)`: finishes a PENDING or RUNNING future with
@@ -332,6 +339,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     }
 
     fn finish(&self, outcome: Result<T, Exception>) -> Result<(), ConcurrentError> {
+        let outcome = outcome.map(|v| Arc::new(Mutex::new(v)));
         let callbacks = {
             let mut slot = self.lock();
             match &mut *slot {
@@ -423,26 +431,37 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
 impl<T: Clone + Send + 'static> ConcurrentFuture<T> {
     /// `fut.result(timeout=None)`: waits as [`exception`](Self::exception)
     /// does, then returns a clone of the result, or raises the exception
-    /// object, `Cancelled`, or `Timeout`. The clone is made under the
-    /// future's lock: `T::clone` must not use this future.
+    /// object, `Cancelled`, or `Timeout`. The clone is made after the
+    /// future's lock is released, so `T::clone` may use this future, except
+    /// to read its result again (two threads never clone the value at once).
     pub fn result(&self, timeout: Option<f64>) -> Result<T, ConcurrentError> {
-        let slot = self.wait(timeout);
-        match &*slot {
-            Slot::Cancelled { .. } => Err(ConcurrentError::Cancelled(CancelledError::new(None))),
-            Slot::Finished(Ok(v)) => Ok(v.clone()),
-            Slot::Finished(Err(e)) => Err(ConcurrentError::Exception(e.clone())),
-            Slot::Waiting { .. } => Err(ConcurrentError::Timeout(TimeoutError)),
-        }
+        let held = {
+            let slot = self.wait(timeout);
+            match &*slot {
+                Slot::Cancelled { .. } => {
+                    return Err(ConcurrentError::Cancelled(CancelledError::new(None)))
+                }
+                Slot::Finished(Ok(v)) => v.clone(),
+                Slot::Finished(Err(e)) => return Err(ConcurrentError::Exception(e.clone())),
+                Slot::Waiting { .. } => return Err(ConcurrentError::Timeout(TimeoutError)),
+            }
+        };
+        let value = T::clone(&sync::lock(&held));
+        Ok(value)
     }
 
     /// The outcome of a done future, without waiting: `None` while not
-    /// done, `Some(None)` when cancelled.
+    /// done, `Some(None)` when cancelled. The value is cloned as in
+    /// [`result`](Self::result), outside the future's lock.
     pub(super) fn outcome(&self) -> Option<Option<Result<T, Exception>>> {
-        match &*self.lock() {
-            Slot::Waiting { .. } => None,
-            Slot::Cancelled { .. } => Some(None),
-            Slot::Finished(outcome) => Some(Some(outcome.clone())),
-        }
+        let held = match &*self.lock() {
+            Slot::Waiting { .. } => return None,
+            Slot::Cancelled { .. } => return Some(None),
+            Slot::Finished(Err(e)) => return Some(Some(Err(e.clone()))),
+            Slot::Finished(Ok(v)) => v.clone(),
+        };
+        let value = T::clone(&sync::lock(&held));
+        Some(Some(Ok(value)))
     }
 }
 
