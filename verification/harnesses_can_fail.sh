@@ -3,7 +3,7 @@
 #
 # Builds the crate with a deliberately wrong variant, `--cfg
 # asyncio_future_mutant` (done callbacks scheduled LIFO instead of FIFO, in
-# `EventLoop::schedule_done`), in its own target directory (target/mutant, so
+# `hooks::callback_order`), in its own target directory (target/mutant, so
 # the normal build is not invalidated), and checks that each harness catches
 # it, i.e. FAILS:
 #   1. the proptest state machine, crate vs model   (tests/model_proptest.rs)

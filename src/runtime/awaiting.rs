@@ -129,6 +129,7 @@ impl<T: Clone + 'static> Future<T> {
         }
     }
 
+    #[inline(never)]
     fn poll_outside_task(&self, cx: &mut TaskContext<'_>) -> Polled {
         let cell = self.await_cell();
         if let Some((effect, message)) = self.awaited_by_task_of_other_loop() {
