@@ -217,8 +217,9 @@ fn test_idle_requested_cancel() {
     let lp = EventLoop::new();
     let (task, _gate) = idle(&lp);
     assert!(task.cancel(None));
+    assert!(task.cancel(Some("once more")));
     assert!(task.cancel(Some("again")));
-    assert_eq!(lp.ready_count(), 1, "one step for both requests");
+    assert_eq!(lp.ready_count(), 1, "one step for all requests");
     run_all(&lp);
     assert_eq!(cancelled_with(&task).as_deref(), Some("again"));
 }
@@ -235,6 +236,8 @@ fn test_running_cancel() {
     });
     run_all(&lp);
     assert_eq!(cancelled_with(&task).as_deref(), Some("self"));
+    // Ended: no request is left over.
+    assert_eq!(row(&task), (TaskPhase::Done, false));
 }
 
 #[test]
@@ -1195,4 +1198,82 @@ fn test_suspended_requested_destroy() {
     let lp = EventLoop::new();
     let (task, _fut) = suspended_requested(&lp);
     closes_on(&lp, &task);
+}
+
+// ---- a wake-up is its future's, and only its future's ----------------------------
+
+/// Polls `first` and a gate on its first poll; on later polls `then` (a
+/// future of the loop) and a second gate, counting polls.
+struct Recorded {
+    first: asyncio_future::Future<i32>,
+    gate: Gate,
+    then: asyncio_future::Future<i32>,
+    rest: Gate,
+    polls: Rc<Cell<u32>>,
+}
+
+impl std::future::Future for Recorded {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let n = self.polls.get();
+        self.polls.set(n + 1);
+        if n == 0 {
+            let _ = Pin::new(&mut self.first).poll(cx);
+            return Pin::new(&mut self.gate).poll(cx);
+        }
+        let _ = Pin::new(&mut self.then).poll(cx);
+        Pin::new(&mut self.rest).poll(cx)
+    }
+}
+
+fn recorded(
+    lp: &EventLoop,
+    then: asyncio_future::Future<i32>,
+) -> (T, asyncio_future::Future<i32>, Rc<Cell<u32>>) {
+    let first = lp.create_future::<i32>();
+    let gate = Gate::default();
+    let polls = Rc::new(Cell::new(0));
+    let body = Recorded {
+        first: first.clone(),
+        gate: gate.clone(),
+        then,
+        rest: Gate::default(),
+        polls: polls.clone(),
+    };
+    let task = lp
+        .create_task(async move {
+            body.await;
+            Ok::<_, FutureError>("not reached")
+        })
+        .unwrap();
+    run_one(lp);
+    gate.open();
+    run_one(lp);
+    assert_eq!(polls.get(), 2);
+    (task, first, polls)
+}
+
+#[test]
+fn a_stale_wakeup_of_a_suspended_task_polls_nothing() {
+    // TASK-RESUME-2: suspended on `then` now, the task ignores `first`'s
+    // wake-up.
+    let lp = EventLoop::new();
+    let then = lp.create_future::<i32>();
+    let (task, first, polls) = recorded(&lp, then);
+    assert_eq!(task.phase(), TaskPhase::Suspended);
+    first.set_result(1).unwrap();
+    run_one(&lp);
+    assert_eq!(polls.get(), 2, "no step for a future no longer awaited");
+}
+
+#[test]
+fn reading_another_done_future_keeps_the_awaited_one() {
+    // The step read a done future, not the one it awaits: it stays
+    // suspended on the awaited one, whose wake-up steps it.
+    let lp = EventLoop::new();
+    let (task, first, polls) = recorded(&lp, finished_result(&lp));
+    assert_eq!(task.phase(), TaskPhase::Suspended);
+    first.set_result(1).unwrap();
+    run_one(&lp);
+    assert_eq!(polls.get(), 3, "the awaited future's wake-up steps the task");
 }
