@@ -29,10 +29,18 @@ fn named(name: &str) -> Rc<Named> {
     })
 }
 
+impl std::fmt::Debug for Named {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}()", self.name)
+    }
+}
+
 /// Records what the core asks of it, and keeps what it was asked to run.
 #[derive(Clone, Default)]
 struct Recorder {
     log: Rc<RefCell<Vec<String>>>,
+    /// The `Debug` of each list handed over, and of its iterator.
+    lists: Rc<RefCell<Vec<String>>>,
 }
 
 impl Recorder {
@@ -46,7 +54,13 @@ impl Schedule for Recorder {
     type Context = &'static str;
 
     fn call_soon_done(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
-        for reg in callbacks {
+        let first = callbacks.get(0).map(|r| format!("{r:?}"));
+        self.lists
+            .borrow_mut()
+            .push(format!("{callbacks:?} first={first:?}"));
+        let iter = callbacks.into_iter();
+        self.lists.borrow_mut().push(format!("{iter:?}"));
+        for reg in iter {
             self.log.borrow_mut().push(format!(
                 "call_soon({}, {}, context={})",
                 reg.callback.name,
@@ -193,4 +207,17 @@ fn an_equality_that_completes_the_future_ends_the_removal() {
     // over, nothing is left to remove (CPython returns what it removed).
     assert_eq!(fut.remove_done(equal_by_name("x")), 0);
     assert_eq!(rec.take().len(), 2);
+}
+
+#[test]
+fn a_callback_list_shows_its_callbacks() {
+    let rec = Recorder::default();
+    let fut = Future::<i32, Recorder>::new(&rec);
+    fut.add_done(named("a"), "1");
+    fut.add_done(named("b"), "2");
+    fut.set_result(1).unwrap();
+    assert_eq!(
+        *rec.lists.borrow(),
+        [r#"[a(), b()] first=Some("a()")"#, "CallbacksIntoIter"]
+    );
 }

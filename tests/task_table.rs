@@ -1275,5 +1275,9 @@ fn reading_another_done_future_keeps_the_awaited_one() {
     assert_eq!(task.phase(), TaskPhase::Suspended);
     first.set_result(1).unwrap();
     run_one(&lp);
-    assert_eq!(polls.get(), 3, "the awaited future's wake-up steps the task");
+    assert_eq!(
+        polls.get(),
+        3,
+        "the awaited future's wake-up steps the task"
+    );
 }
