@@ -156,13 +156,6 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
         let _ = self.read(Operation::Result);
     }
 
-    fn is_done(&self) -> bool {
-        self.read(Operation::Done).outcome == Outcome::ReturnsTrue
-    }
-
-    fn address(&self) -> *const () {
-        (self as *const Self).cast()
-    }
 }
 
 /// `asyncio.Future` bound to the scheduler `S`: the result of an operation

@@ -70,8 +70,4 @@ pub trait AnyFuture: Any {
     /// it (CPython's `Task.__wakeup` calls `result()` on the future that
     /// woke it).
     fn retrieve(&self);
-    /// Whether the future is done.
-    fn is_done(&self) -> bool;
-    /// The future's address, for identity checks.
-    fn address(&self) -> *const ();
 }
