@@ -125,9 +125,17 @@ impl<T: 'static, S: Schedule> Drop for Core<T, S> {
     fn drop(&mut self) {
         let kind = self.state.get_mut().kind();
         let cell = table::lookup_for(self.role(), kind, Operation::DropLastHandle);
-        if cell.outcome != Outcome::ReportsNeverRetrieved {
-            return;
+        if cell.outcome == Outcome::ReportsNeverRetrieved {
+            self.report_never_retrieved();
         }
+    }
+}
+
+impl<T: 'static, S: Schedule> Core<T, S> {
+    /// The report itself, out of line: most futures end without one.
+    #[cold]
+    #[inline(never)]
+    fn report_never_retrieved(&mut self) {
         let exception = self.state.get_mut().exception();
         let context = ErrorContext {
             message: format!("{} exception was never retrieved", self.role().class_name()),
@@ -155,7 +163,6 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
     fn retrieve(&self) {
         let _ = self.read(Operation::Result);
     }
-
 }
 
 /// `asyncio.Future` bound to the scheduler `S`: the result of an operation

@@ -410,7 +410,14 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 /// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
 /// `set_exception` raise `RuntimeError` in every state, and `cancel` of a
 /// pending task is decided by the task's table.
+#[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
+    if !matches!(
+        op,
+        Operation::SetResult | Operation::SetException | Operation::Cancel
+    ) {
+        return lookup(state, op);
+    }
     match (role, op) {
         (Role::Future, _) => lookup(state, op),
         (Role::Task, Operation::SetResult) => {
