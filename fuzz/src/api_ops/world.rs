@@ -387,10 +387,9 @@ impl World {
         // Tasks to await are taken now, from the tasks that already exist:
         // a task never awaits itself or a later task, so awaits form no
         // cycle. A cycle overflows the stack when cancelled, in CPython as
-        // here (cancel recurses through the awaited task); a task awaiting
-        // itself does so here too, where CPython refuses the await (a known
-        // defect of the transition table, being fixed separately). Allow
-        // self-awaits again once that is fixed.
+        // here (cancel recurses through the awaited task). A task awaiting
+        // itself is refused now (TASK-AWAIT-1, tests/task_table.rs); an
+        // operation that makes one is still to be added here.
         let plan: Vec<(TaskOp, Option<Task<Val>>)> = plan
             .iter()
             .map(|op| {
