@@ -619,3 +619,24 @@ fn test_task_wakeup_takes_the_outcome_even_if_not_polled_again() {
     run_all(&lp);
     assert_eq!(reports.messages(), Vec::<String>::new());
 }
+
+#[test]
+fn test_sleep_zero_polled_outside_a_task_yields_once() {
+    // TASK-YIELD-1 outside a task (a plain callback polling it): the first
+    // poll yields, the next one is ready.
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+    let lp = EventLoop::new();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let s = seen.clone();
+    lp.call_soon(move || {
+        let mut fut = Box::pin(asyncio_future::sleep(0.0));
+        let mut cx = Context::from_waker(Waker::noop());
+        s.borrow_mut().push(fut.as_mut().poll(&mut cx).is_pending());
+        s.borrow_mut()
+            .push(fut.as_mut().poll(&mut cx) == Poll::Ready(Ok(())));
+    })
+    .unwrap();
+    run_one(&lp);
+    assert_eq!(*seen.borrow(), [true, true]);
+}
