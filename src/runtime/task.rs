@@ -250,16 +250,10 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     }
 
     fn cancel_task(self: Rc<Self>, msg: Message) -> bool {
+        // Every cell that can occur for `cancel` accepts it (True); a
+        // destroyed task's future is pending, so cancelling it does too.
         let effect = self.on(Input::Cancel(msg));
-        let accepted = match effect.action {
-            TaskAction::Nothing => false,
-            TaskAction::CancelFuture => {
-                return self
-                    .future
-                    .cancel_as(Role::Future, self.state.take_message())
-            }
-            _ => true,
-        };
+        let accepted = effect.action != TaskAction::Nothing;
         self.carry_out(effect);
         accepted
     }
