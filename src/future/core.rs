@@ -37,7 +37,7 @@ pub(crate) trait TaskRole {
 /// The one heap allocation of a future.
 pub(crate) struct Core<T: 'static, S: Schedule> {
     scheduler: S,
-    state: RefCell<State<T, S>>,
+    pub(super) state: RefCell<State<T, S>>,
     /// Set once when this future is the result of a task (its role).
     task: OnceCell<Weak<dyn TaskRole>>,
 }
@@ -55,7 +55,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
     /// The cell for `op` in the current state; a read the cell makes a
     /// transition (exception retrieved) is applied here.
     #[inline]
-    fn read(&self, op: Operation) -> Transition {
+    pub(super) fn read(&self, op: Operation) -> Transition {
         let cell = table::lookup_for(self.role(), self.state.borrow().kind(), op);
         if cell.next.is_some() {
             self.state.borrow_mut().mark_retrieved();

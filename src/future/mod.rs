@@ -8,6 +8,7 @@
 
 mod callbacks;
 mod core;
+mod inspect;
 mod schedule;
 mod state;
 pub mod table;

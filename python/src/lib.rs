@@ -1,0 +1,25 @@
+//! `asyncio_future._core`: the crate's Future core as a CPython extension
+//! class, a drop-in `asyncio.Future`.
+//!
+//! Every decision a future makes (which operations are allowed in which
+//! state, what they return or raise, when callbacks are scheduled) is the
+//! core's and its transition table's; this crate converts arguments and
+//! results and provides what only the Python surface has (the generator
+//! protocol of `__await__`, the finaliser, the private attributes asyncio
+//! reads). Futures are bound to the thread of their loop (`unsendable`).
+//!
+//! Spec: spec/python-binding.md (`PY-*` rules) beside spec/future.md.
+
+mod api;
+mod future;
+mod iter;
+mod scheduler;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<future::PyFuture>()?;
+    m.add_class::<iter::FutureIter>()?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Read-only views of a future for bindings and collectors: what CPython
+//! exposes as `_result`, `_exception`, `_callbacks` and `_log_traceback`,
+//! and a traversal of every value a future holds (for a garbage
+//! collector's `tp_traverse`).
+//!
+//! None of these is an operation of the table: they read the state without
+//! changing it (no exception becomes retrieved), except
+//! [`Future::clear_log_traceback`], which applies the `result()` cell's
+//! retrieval as CPython's `fut._log_traceback = False` does.
+//!
+//! Spec rules: `FUT-LOG-2` (what marks an exception retrieved),
+//! `FUT-CB-2` (the registrations in order).
+
+use super::core::Future;
+use super::schedule::Schedule;
+use super::state::{Finished, State};
+use super::table::{Operation, StateKind};
+use crate::error::Exception;
+
+impl<T: 'static, S: Schedule> Future<T, S> {
+    /// The stored result, without reading it (CPython's `fut._result`):
+    /// `None` unless FINISHED with a result.
+    pub fn peek_result(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        match &*self.0.state.borrow() {
+            State::Finished(Finished::Result(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The stored exception, without retrieving it (CPython's
+    /// `fut._exception`): it stays unretrieved.
+    pub fn peek_exception(&self) -> Option<Exception> {
+        self.0.state.borrow().exception()
+    }
+
+    /// Whether an exception is stored and nothing has retrieved it
+    /// (CPython's `fut._log_traceback`).
+    pub fn log_traceback(&self) -> bool {
+        self.state_kind() == StateKind::ExceptionUnretrieved
+    }
+
+    /// `fut._log_traceback = False`: marks a stored exception retrieved, as
+    /// the `result()` cell does, without reading it.
+    pub fn clear_log_traceback(&self) {
+        let _ = self.0.read(Operation::Result);
+    }
+
+    /// The registrations of a PENDING future in order, as
+    /// `(callback, context)` pairs (CPython's `fut._callbacks`); empty once
+    /// done. Clones of the scheduler's handles: no user code runs.
+    pub fn registrations(&self) -> Vec<(S::Callback, S::Context)>
+    where
+        S::Context: Clone,
+    {
+        match &*self.0.state.borrow() {
+            State::Pending(cbs) => cbs
+                .iter()
+                .map(|r| (r.callback.clone(), r.context.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls `value` on the stored result, `exception` on the stored
+    /// exception and `registration` on each registration, without cloning
+    /// anything: a collector's traversal. Returns `false` (visiting
+    /// nothing) if the state is being changed at this moment, which a
+    /// collector running inside a completion can observe.
+    pub fn traverse(
+        &self,
+        mut value: impl FnMut(&T),
+        mut exception: impl FnMut(&Exception),
+        mut registration: impl FnMut(&S::Callback, &S::Context),
+    ) -> bool {
+        let Ok(state) = self.0.state.try_borrow() else {
+            return false;
+        };
+        match &*state {
+            State::Pending(cbs) => {
+                for r in cbs.iter() {
+                    registration(&r.callback, &r.context);
+                }
+            }
+            State::Finished(Finished::Result(v)) => value(v),
+            State::Finished(Finished::Exception { exception: e, .. }) => exception(e),
+            State::Cancelled(_) => {}
+        }
+        true
+    }
+}
+
+impl<T: 'static, S: Schedule> Future<T, S> {
+    /// The future's address: the same for every handle to one future, and
+    /// the address of the [`AnyFuture`](super::AnyFuture) that
+    /// [`Schedule::call_soon_done`] receives for it, so a scheduler can
+    /// tell whose callbacks it was given.
+    pub fn as_ptr(&self) -> *const () {
+        self.data_ptr()
+    }
+
+    /// The scheduler the future is bound to, borrowed (for a collector's
+    /// traversal, which must not clone).
+    pub fn scheduler_ref(&self) -> &S {
+        self.scheduler()
+    }
+}
