@@ -95,6 +95,9 @@ pub enum TaskOp {
     Return,
     /// Ends with an exception.
     Fail,
+    /// `task.await` on this task itself: refused with a RuntimeError
+    /// (TASK-AWAIT-1), which ends the task.
+    AwaitSelf,
 }
 
 /// A top-level operation.

@@ -388,8 +388,9 @@ impl World {
         // a task never awaits itself or a later task, so awaits form no
         // cycle. A cycle overflows the stack when cancelled, in CPython as
         // here (cancel recurses through the awaited task). A task awaiting
-        // itself is refused now (TASK-AWAIT-1, tests/task_table.rs); an
-        // operation that makes one is still to be added here.
+        // itself is refused (TASK-AWAIT-1): `AwaitSelf` makes one, through
+        // a cell filled once the task exists (the cycle it makes ends when
+        // the task's coroutine is dropped).
         let plan: Vec<(TaskOp, Option<Task<Val>>)> = plan
             .iter()
             .map(|op| {
@@ -401,6 +402,8 @@ impl World {
             })
             .collect();
         let (weak, sentinel) = (self.me.clone(), self.val());
+        let me: Rc<std::cell::OnceCell<Task<Val>>> = Rc::default();
+        let me_inside = me.clone();
         let coroutine = async move {
             let _keep = sentinel;
             for (op, task) in plan {
@@ -428,6 +431,14 @@ impl World {
                             w.exec(&op, None);
                         }
                     }
+                    TaskOp::AwaitSelf => {
+                        let counters = w.counters.clone();
+                        drop(w);
+                        if let Some(task) = me_inside.get().cloned() {
+                            task.await?;
+                            counters.violation("a task's await of itself succeeded".into());
+                        }
+                    }
                     TaskOp::Return => return Ok(w.val()),
                     TaskOp::Fail => return Err(FutureError::from(Exception::new("KeyError", "k"))),
                 }
@@ -438,6 +449,7 @@ impl World {
             }
         };
         if let Ok(task) = self.lp.create_task(coroutine) {
+            let _ = me.set(task.clone());
             self.tasks.borrow_mut().push(task);
         }
     }
