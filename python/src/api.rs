@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyString;
+use pyo3::types::{PyString, PyTuple};
 
 macro_rules! imported {
     ($($(#[$doc:meta])* $name:ident = $module:literal . $attr:literal;)*) => {$(
@@ -19,8 +19,6 @@ imported! {
     invalid_state_error = "asyncio.exceptions"."InvalidStateError";
     /// `asyncio.CancelledError`.
     cancelled_error = "asyncio.exceptions"."CancelledError";
-    /// `contextvars.copy_context`.
-    copy_context = "contextvars"."copy_context";
     /// `traceback.extract_stack`.
     extract_stack = "traceback"."extract_stack";
     /// `asyncio.events._get_running_loop`.
@@ -31,6 +29,13 @@ imported! {
     future_repr_info = "asyncio.base_futures"."_future_repr_info";
     /// `types.GenericAlias`.
     generic_alias = "types"."GenericAlias";
+}
+
+/// The keyword names of a `call_soon(fn, fut, context=ctx)` vectorcall.
+pub(crate) fn context_kwnames(py: Python<'_>) -> PyResult<&Bound<'_, PyTuple>> {
+    static CELL: PyOnceLock<Py<PyTuple>> = PyOnceLock::new();
+    CELL.get_or_try_init(py, || Ok(PyTuple::new(py, [intern_context(py)])?.unbind()))
+        .map(|t| t.bind(py))
 }
 
 macro_rules! interned {

@@ -24,28 +24,41 @@ use pyo3::exceptions::{
 use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
+use std::cell::{Cell, RefCell};
 
 use crate::api;
+use crate::gil::GilBound;
 use crate::iter::FutureIter;
-use crate::scheduler::{python_exception, schedule_parked, CoreFuture, PyException, PyLoop};
+use crate::scheduler::{
+    copy_context, python_exception, schedule_parked, CoreFuture, PyException, PyLoop,
+};
 
 /// CPython's `_asyncio.Future`, driven by the crate's core.
 #[pyclass(
-    module = "asyncio_future._core",
+    module = "asyncio_future",
     name = "Future",
     subclass,
     weakref,
     dict,
-    unsendable
+    frozen
 )]
-pub(crate) struct PyFuture {
-    core: Option<CoreFuture>,
-    blocking: bool,
-    cancel_message: Option<Py<PyAny>>,
+pub(crate) struct PyFuture(GilBound<Fields>);
+
+/// What a future holds. Each field is replaced, never borrowed across a
+/// call into Python.
+struct Fields {
+    core: RefCell<Option<CoreFuture>>,
+    blocking: Cell<bool>,
+    cancel_message: RefCell<Option<Py<PyAny>>>,
     /// The exception's traceback when it was set; restored by the first
     /// `result()` so re-raising does not grow it.
-    exception_tb: Option<Py<PyAny>>,
-    source_tb: Option<Py<PyAny>>,
+    exception_tb: RefCell<Option<Py<PyAny>>>,
+    source_tb: RefCell<Option<Py<PyAny>>>,
+}
+
+/// A clone of what a field holds (a reference count), or `None`.
+fn cloned(py: Python<'_>, field: &RefCell<Option<Py<PyAny>>>) -> Option<Py<PyAny>> {
+    field.borrow().as_ref().map(|o| o.clone_ref(py))
 }
 
 const STOP_ITERATION: &str =
@@ -75,8 +88,17 @@ fn invalid_state(py: Python<'_>, text: &str) -> PyErr {
 }
 
 impl PyFuture {
+    fn fields(&self) -> &Fields {
+        &self.0
+    }
+
+    /// The core's handle (a reference count), `None` before `__init__`.
+    fn handle(&self) -> Option<CoreFuture> {
+        self.fields().core.borrow().clone()
+    }
+
     fn core(slf: &Bound<'_, Self>) -> PyResult<CoreFuture> {
-        slf.borrow().core.clone().ok_or_else(not_initialized)
+        slf.get().handle().ok_or_else(not_initialized)
     }
 
     /// The Python error for what the core raised.
@@ -101,7 +123,7 @@ impl PyFuture {
             return PyRuntimeError::new_err(e.to_string());
         };
         let exc = exc.bind(py).clone();
-        let tb = slf.borrow_mut().exception_tb.take();
+        let tb = slf.get().fields().exception_tb.take();
         let tb = tb.unwrap_or_else(|| py.None());
         if let Err(err) = exc.setattr("__traceback__", tb) {
             return err;
@@ -129,16 +151,19 @@ impl PyFuture {
 
 #[pymethods]
 impl PyFuture {
+    /// `Future.__new__(cls, *args, **kwargs)`: the arguments are ignored
+    /// (as CPython's `PyType_GenericNew` ignores them); `__init__` binds
+    /// the loop.
     #[new]
     #[pyo3(signature = (*_args, **_kwargs))]
     fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
-        PyFuture {
-            core: None,
-            blocking: false,
-            cancel_message: None,
-            exception_tb: None,
-            source_tb: None,
-        }
+        PyFuture(GilBound::new(Fields {
+            core: RefCell::new(None),
+            blocking: Cell::new(false),
+            cancel_message: RefCell::new(None),
+            exception_tb: RefCell::new(None),
+            source_tb: RefCell::new(None),
+        }))
     }
 
     /// `Future(*, loop=None)`: a pending future bound to `loop` (PY-INIT-1).
@@ -156,14 +181,16 @@ impl PyFuture {
             None
         };
         let core = CoreFuture::new(&PyLoop(lp.unbind()));
-        let old = {
-            let mut this = slf.borrow_mut();
-            this.blocking = false;
-            this.cancel_message = None;
-            this.exception_tb = None;
-            this.source_tb = source_tb;
-            this.core.replace(core)
-        };
+        // A second `__init__` starts over, as CPython's does; what the old
+        // state held is dropped after every field is replaced.
+        let f = slf.get().fields();
+        f.blocking.set(false);
+        let old = (
+            f.cancel_message.take(),
+            f.exception_tb.take(),
+            f.source_tb.replace(source_tb),
+            f.core.replace(Some(core)),
+        );
         drop(old);
         Ok(())
     }
@@ -171,7 +198,7 @@ impl PyFuture {
     /// `result()`: the result, or the exception, a `CancelledError`, or
     /// `InvalidStateError("Result is not set.")`.
     fn result(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        let Some(fut) = slf.borrow().core.clone() else {
+        let Some(fut) = slf.get().handle() else {
             // Not initialised: a PENDING future, as the table has it.
             return Err(cell_error(
                 slf.py(),
@@ -184,7 +211,7 @@ impl PyFuture {
     /// `exception()`: the exception (marking it retrieved) or `None`.
     fn exception(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
-        let Some(fut) = slf.borrow().core.clone() else {
+        let Some(fut) = slf.get().handle() else {
             return Err(cell_error(
                 py,
                 lookup(StateKind::Pending, Operation::Exception),
@@ -244,7 +271,12 @@ impl PyFuture {
         let tb = value.getattr("__traceback__")?;
         let exc = Exception::from_error(PyException(value.unbind()));
         fut.set_exception(exc).map_err(|e| Self::raised(slf, e))?;
-        slf.borrow_mut().exception_tb = (!tb.is_none()).then(|| tb.unbind());
+        drop(
+            slf.get()
+                .fields()
+                .exception_tb
+                .replace((!tb.is_none()).then(|| tb.unbind())),
+        );
         Self::schedule(slf, &fut)
     }
 
@@ -254,7 +286,7 @@ impl PyFuture {
         let fut = Self::core(slf)?;
         let cancelled = fut.cancel(None);
         if cancelled {
-            slf.borrow_mut().cancel_message = msg;
+            drop(slf.get().fields().cancel_message.replace(msg));
             Self::schedule(slf, &fut)?;
         }
         Ok(cancelled)
@@ -262,7 +294,7 @@ impl PyFuture {
 
     /// `cancelled()`.
     fn cancelled(&self) -> bool {
-        self.core.as_ref().map_or_else(
+        self.handle().map_or_else(
             || lookup(StateKind::Pending, Operation::Cancelled).outcome == Outcome::ReturnsTrue,
             |f| f.cancelled(),
         )
@@ -270,7 +302,7 @@ impl PyFuture {
 
     /// `done()`.
     fn done(&self) -> bool {
-        self.core.as_ref().map_or_else(
+        self.handle().map_or_else(
             || lookup(StateKind::Pending, Operation::Done).outcome == Outcome::ReturnsTrue,
             |f| f.done(),
         )
@@ -278,7 +310,7 @@ impl PyFuture {
 
     /// `get_loop()`.
     fn get_loop(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let fut = self.core.as_ref().ok_or_else(not_initialized)?;
+        let fut = self.handle().ok_or_else(not_initialized)?;
         Ok(fut.scheduler_ref().0.clone_ref(py))
     }
 
@@ -294,7 +326,7 @@ impl PyFuture {
         let fut = Self::core(slf)?;
         let context = match context {
             Some(c) if !c.is_none(py) => c,
-            _ => api::copy_context(py)?.call0()?.unbind(),
+            _ => copy_context(py)?,
         };
         fut.add_done(r#fn, context);
         Self::schedule(slf, &fut)
@@ -368,53 +400,22 @@ impl PyFuture {
         Ok(api::generic_alias(cls.py())?.call1((cls, item))?.unbind())
     }
 
-    /// The finaliser: "exception was never retrieved" is reported to the
-    /// loop with the future itself, while it is still alive (PY-LOG-1;
-    /// the table's drop cell decides whether to report).
+    /// `__del__()`: the finaliser, as a method. Instances of this class
+    /// reach it through the `tp_finalize` slot directly; a Python subclass
+    /// finds it here (CPython gives such a subclass a slot that calls
+    /// `__del__`).
     fn __del__(slf: &Bound<'_, Self>) {
-        let py = slf.py();
-        let Some(fut) = slf.borrow().core.clone() else {
-            return;
-        };
-        let cell = lookup_for(fut.role(), fut.state_kind(), Operation::DropLastHandle);
-        if cell.outcome != Outcome::ReportsNeverRetrieved {
-            return;
-        }
-        let exception = fut.peek_exception();
-        fut.clear_log_traceback();
-        let saved = PyErr::take(py);
-        let report = || -> PyResult<()> {
-            let name = slf.get_type().name()?;
-            let context = PyDict::new(py);
-            context.set_item("message", format!("{name} exception was never retrieved"))?;
-            if let Some(exc) = exception.as_ref().and_then(python_exception) {
-                context.set_item("exception", exc)?;
-            }
-            context.set_item("future", slf)?;
-            if let Some(tb) = &slf.borrow().source_tb {
-                context.set_item("source_traceback", tb)?;
-            }
-            fut.scheduler_ref()
-                .0
-                .call_method1(py, "call_exception_handler", (context,))?;
-            Ok(())
-        };
-        if let Err(e) = report() {
-            e.write_unraisable(py, Some(slf.as_any()));
-        }
-        if let Some(e) = saved {
-            e.restore(py);
-        }
+        Self::finalize(slf);
     }
 
     #[getter]
     fn _state(&self) -> PyResult<&'static str> {
-        Ok(self.core.as_ref().ok_or_else(not_initialized)?.state())
+        Ok(self.handle().ok_or_else(not_initialized)?.state())
     }
 
     #[getter]
     fn _result(&self, py: Python<'_>) -> Py<PyAny> {
-        self.core
+        self.handle()
             .as_ref()
             .and_then(CoreFuture::peek_result)
             .unwrap_or_else(|| py.None())
@@ -422,7 +423,7 @@ impl PyFuture {
 
     #[getter]
     fn _exception(&self, py: Python<'_>) -> Py<PyAny> {
-        self.core
+        self.handle()
             .as_ref()
             .and_then(CoreFuture::peek_exception)
             .and_then(|e| python_exception(&e).map(|p| p.clone_ref(py).into_any()))
@@ -431,14 +432,13 @@ impl PyFuture {
 
     #[getter]
     fn _loop(&self, py: Python<'_>) -> Py<PyAny> {
-        self.core
-            .as_ref()
+        self.handle()
             .map_or_else(|| py.None(), |f| f.scheduler_ref().0.clone_ref(py))
     }
 
     #[getter]
     fn _callbacks<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
-        let fut = self.core.as_ref().ok_or_else(not_initialized)?;
+        let fut = self.handle().ok_or_else(not_initialized)?;
         let regs = fut.registrations();
         if regs.is_empty() {
             return Ok(None);
@@ -452,7 +452,9 @@ impl PyFuture {
 
     #[getter]
     fn _log_traceback(&self) -> bool {
-        self.core.as_ref().is_some_and(CoreFuture::log_traceback)
+        self.handle()
+            .as_ref()
+            .is_some_and(CoreFuture::log_traceback)
     }
 
     #[setter(_log_traceback)]
@@ -463,7 +465,7 @@ impl PyFuture {
                 "_log_traceback can only be set to False",
             ));
         }
-        if let Some(fut) = &self.core {
+        if let Some(fut) = self.handle() {
             fut.clear_log_traceback();
         }
         Ok(())
@@ -471,45 +473,46 @@ impl PyFuture {
 
     #[getter]
     fn _asyncio_future_blocking(&self) -> bool {
-        self.blocking
+        self.fields().blocking.get()
     }
 
     #[setter(_asyncio_future_blocking)]
-    fn set_asyncio_future_blocking(&mut self, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+    fn set_asyncio_future_blocking(&self, value: Option<Bound<'_, PyAny>>) -> PyResult<()> {
         let value = value.ok_or_else(|| PyAttributeError::new_err("cannot delete attribute"))?;
-        self.blocking = value.is_truthy()?;
+        self.fields().blocking.set(value.is_truthy()?);
         Ok(())
     }
 
     #[getter]
     fn _source_traceback(&self, py: Python<'_>) -> Py<PyAny> {
-        self.source_tb
-            .as_ref()
-            .map_or_else(|| py.None(), |t| t.clone_ref(py))
+        cloned(py, &self.fields().source_tb).unwrap_or_else(|| py.None())
     }
 
     #[getter]
     fn _cancel_message(&self, py: Python<'_>) -> Py<PyAny> {
-        self.cancel_message
-            .as_ref()
-            .map_or_else(|| py.None(), |m| m.clone_ref(py))
+        cloned(py, &self.fields().cancel_message).unwrap_or_else(|| py.None())
     }
 
     #[setter(_cancel_message)]
-    fn set_cancel_message(&mut self, value: Option<Py<PyAny>>) -> PyResult<()> {
+    fn set_cancel_message(&self, value: Option<Py<PyAny>>) -> PyResult<()> {
         let value = value.ok_or_else(|| PyAttributeError::new_err("cannot delete attribute"))?;
-        self.cancel_message = Some(value);
+        drop(self.fields().cancel_message.replace(Some(value)));
         Ok(())
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        for obj in [&self.cancel_message, &self.exception_tb, &self.source_tb]
-            .into_iter()
-            .flatten()
-        {
-            visit.call(obj)?;
+        let f = self.fields();
+        for field in [&f.cancel_message, &f.exception_tb, &f.source_tb] {
+            // A field being replaced right now is skipped (never borrowed
+            // across user code, so this is only the moment of replacing).
+            if let Ok(Some(obj)) = field.try_borrow().as_deref() {
+                visit.call(obj)?;
+            }
         }
-        let Some(fut) = &self.core else {
+        let Ok(core) = f.core.try_borrow() else {
+            return Ok(());
+        };
+        let Some(fut) = core.as_ref() else {
             return Ok(());
         };
         visit.call(&fut.scheduler_ref().0)?;
@@ -538,25 +541,64 @@ impl PyFuture {
         result.into_inner()
     }
 
-    fn __clear__(&mut self) {
-        self.cancel_message = None;
-        self.exception_tb = None;
-        self.source_tb = None;
-        self.core = None;
+    fn __clear__(&self) {
+        let f = self.fields();
+        let old = (
+            f.cancel_message.take(),
+            f.exception_tb.take(),
+            f.source_tb.take(),
+            f.core.take(),
+        );
+        drop(old);
     }
 }
 
 impl PyFuture {
+    /// The finaliser: "exception was never retrieved" is reported to the
+    /// loop with the future itself, while it is still alive (PY-LOG-1;
+    /// the table's drop cell decides whether to report).
+    pub(crate) fn finalize(slf: &Bound<'_, Self>) {
+        let py = slf.py();
+        let Some(fut) = slf.get().handle() else {
+            return;
+        };
+        let cell = lookup_for(fut.role(), fut.state_kind(), Operation::DropLastHandle);
+        if cell.outcome != Outcome::ReportsNeverRetrieved {
+            return;
+        }
+        let exception = fut.peek_exception();
+        fut.clear_log_traceback();
+        let saved = PyErr::take(py);
+        let report = || -> PyResult<()> {
+            let name = slf.get_type().name()?;
+            let context = PyDict::new(py);
+            context.set_item("message", format!("{name} exception was never retrieved"))?;
+            if let Some(exc) = exception.as_ref().and_then(python_exception) {
+                context.set_item("exception", exc)?;
+            }
+            context.set_item("future", slf)?;
+            if let Some(tb) = cloned(py, &slf.get().fields().source_tb) {
+                context.set_item("source_traceback", tb)?;
+            }
+            fut.scheduler_ref()
+                .0
+                .call_method1(py, "call_exception_handler", (context,))?;
+            Ok(())
+        };
+        if let Err(e) = report() {
+            e.write_unraisable(py, Some(slf.as_any()));
+        }
+        if let Some(e) = saved {
+            e.restore(py);
+        }
+    }
+
     /// CPython's `create_cancelled_error`: `CancelledError(msg)`, or
     /// `CancelledError()` without a message.
     fn make_cancelled_error(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let cls = api::cancelled_error(py)?;
-        let msg = slf
-            .borrow()
-            .cancel_message
-            .as_ref()
-            .map(|m| m.clone_ref(py));
+        let msg = cloned(py, &slf.get().fields().cancel_message);
         let exc = match msg {
             Some(m) if !m.is_none(py) => cls.call1((m,))?,
             _ => cls.call0()?,
@@ -566,17 +608,17 @@ impl PyFuture {
 
     /// `fut._asyncio_future_blocking`, for the iterator.
     pub(crate) fn blocking(slf: &Bound<'_, Self>) -> bool {
-        slf.borrow().blocking
+        slf.get().fields().blocking.get()
     }
 
     /// Sets `fut._asyncio_future_blocking`, for the iterator.
     pub(crate) fn set_blocking(slf: &Bound<'_, Self>, value: bool) {
-        slf.borrow_mut().blocking = value;
+        slf.get().fields().blocking.set(value);
     }
 
     /// Whether the future is done (uninitialised: PENDING).
     pub(crate) fn is_done(slf: &Bound<'_, Self>) -> bool {
-        slf.borrow().done()
+        slf.get().done()
     }
 
     /// `result()`, for the iterator.

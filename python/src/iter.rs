@@ -15,7 +15,7 @@ use pyo3::types::{PyTraceback, PyTuple, PyType};
 use crate::future::PyFuture;
 
 /// CPython's `FutureIter`.
-#[pyclass(module = "asyncio_future._core", name = "FutureIter", unsendable)]
+#[pyclass(module = "asyncio_future", name = "FutureIter")]
 pub(crate) struct FutureIter {
     future: Option<Py<PyFuture>>,
 }

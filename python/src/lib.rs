@@ -6,12 +6,16 @@
 //! core's and its transition table's; this crate converts arguments and
 //! results and provides what only the Python surface has (the generator
 //! protocol of `__await__`, the finaliser, the private attributes asyncio
-//! reads). Futures are bound to the thread of their loop (`unsendable`).
+//! reads). As with CPython's Future, any thread may call its methods (the
+//! GIL serialises them); asyncio futures are not thread-safe, and the loop's
+//! `call_soon_threadsafe` is the way in from another thread.
 //!
 //! Spec: spec/python-binding.md (`PY-*` rules) beside spec/future.md.
 
 mod api;
+mod slots;
 mod future;
+mod gil;
 mod iter;
 mod scheduler;
 
@@ -20,6 +24,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<future::PyFuture>()?;
+    slots::install(&m.py().get_type::<future::PyFuture>());
     m.add_class::<iter::FutureIter>()?;
     Ok(())
 }

@@ -21,6 +21,7 @@ use std::rc::Rc;
 use asyncio_future::future::{AnyFuture, Callbacks, Schedule};
 use asyncio_future::{ErrorContext, Exception};
 use pyo3::exceptions::PyBaseException;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -118,17 +119,45 @@ pub(crate) fn schedule_parked(
 ) -> PyResult<()> {
     for list in take_parked(key) {
         for entry in list {
-            let kwargs = PyDict::new(py);
-            kwargs.set_item(api::intern_context(py), entry.context)?;
-            lp.call_method(
-                py,
-                api::intern_call_soon(py),
-                (entry.callback, fut),
-                Some(&kwargs),
-            )?;
+            call_soon(py, lp, &entry.callback, fut, &entry.context)?;
         }
     }
     Ok(())
+}
+
+/// `lp.call_soon(callback, fut, context=context)`, by a vectorcall with a
+/// keyword name (no argument tuple or keyword dict is built).
+fn call_soon(
+    py: Python<'_>,
+    lp: &Py<PyAny>,
+    callback: &Py<PyAny>,
+    fut: &Bound<'_, PyAny>,
+    context: &Py<PyAny>,
+) -> PyResult<()> {
+    let name = api::intern_call_soon(py);
+    let kwnames = api::context_kwnames(py)?;
+    let args = [
+        lp.as_ptr(),
+        callback.as_ptr(),
+        fut.as_ptr(),
+        context.as_ptr(),
+    ];
+    // SAFETY: the GIL is held; `args` holds four borrowed references that
+    // outlive the call: the receiver, two positional arguments and the one
+    // keyword argument named by `kwnames`; the result is a new reference or
+    // NULL with an exception set.
+    unsafe {
+        let result =
+            ffi::PyObject_VectorcallMethod(name.as_ptr(), args.as_ptr(), 3, kwnames.as_ptr());
+        Bound::from_owned_ptr_or_err(py, result).map(drop)
+    }
+}
+
+/// `contextvars.copy_context()`.
+pub(crate) fn copy_context(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    // SAFETY: the GIL is held; the result is a new reference or NULL with
+    // an exception set.
+    unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()).map(Bound::unbind) }
 }
 
 /// A Python exception object stored in the core as an [`Exception`].

@@ -8,6 +8,7 @@ subclass of it. Run with ``python -m unittest`` from this directory.
 """
 
 import asyncio
+import gc
 import unittest
 
 from test.test_asyncio import test_futures as cpython
@@ -24,13 +25,22 @@ class RustFutureTests(cpython.BaseFutureTests, test_utils.TestCase):
     cls = asyncio_future.Future
 
     def test_future_del_segfault(self):
-        # CPython's CFutureTests has this one test of its own: the two
-        # flags cannot be deleted.
+        # CPython's CFutureTests has two tests of its own, written again here
+        # for our class. The two flags cannot be deleted (PY-LOG-1).
         fut = self._new_future(loop=self.loop)
         with self.assertRaises(AttributeError):
             del fut._asyncio_future_blocking
         with self.assertRaises(AttributeError):
             del fut._log_traceback
+
+    def test_future_iter_get_referents_segfault(self):
+        # 3.13's CFutureTests adds this one for its module (gh-122695): a
+        # freed iterator and the module's referents must not crash the
+        # collector. The same, with our module.
+        it = iter(self._new_future(loop=self.loop))
+        del it
+        gc.get_referents(asyncio_future._core)
+        gc.collect()
 
 
 class RustSubFutureTests(cpython.BaseFutureTests, test_utils.TestCase):

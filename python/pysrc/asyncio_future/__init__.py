@@ -8,24 +8,13 @@ it) runs ordinary asyncio programs on it::
     import asyncio_future
     asyncio_future.run(main())
 
-Futures belong to the thread of their loop, as asyncio's do.
+As with asyncio's own futures, they are not thread-safe: another thread
+reaches them through ``loop.call_soon_threadsafe``.
 """
 
 import asyncio as _asyncio
 
-from . import _core
-from ._core import FutureIter
-
-
-class Future(_core.Future):
-    """A future: CPython's ``asyncio.Future``, driven by the crate's core.
-
-    The class exists so that Python finalises its instances: the core's
-    ``__del__`` reports "exception was never retrieved" with the future
-    itself in the report, as CPython's C Future does in its finaliser.
-    """
-
-    __slots__ = ()
+from ._core import Future, FutureIter
 
 __all__ = ("Future", "FutureIter", "EventLoop", "EventLoopPolicy", "new_event_loop", "run")
 

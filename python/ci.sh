@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the binding's wheel for each CPython (3.11, 3.12, 3.13 from pyenv,
+# or the interpreters given), installs it into a fresh virtual environment,
+# and runs there: CPython's own Future tests with our class
+# (python/tests, `python -m unittest`), and every conformance vector through
+# the oracle with `--impl rust` (our Future) and `--impl py` (`_PyFuture`). Any failure fails the script.
+#
+#   python/ci.sh                 3.11, 3.12 and 3.13
+#   python/ci.sh /path/python3   the interpreters given
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+interpreters=("$@")
+if [ ${#interpreters[@]} -eq 0 ]; then
+    root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+    for v in 3.11 3.12 3.13; do
+        py=$(ls -d "$root"/versions/"$v".*/bin/python3 2>/dev/null | sort -V | tail -n 1 || true)
+        [ -n "$py" ] || { echo "python/ci.sh: no CPython $v under $root/versions" >&2; exit 1; }
+        interpreters+=("$py")
+    done
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for py in "${interpreters[@]}"; do
+    version=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    echo "--- CPython $version ($py)"
+    env="$work/venv-$version"
+    "$py" -m venv "$env"
+    "$env/bin/pip" install -q --disable-pip-version-check maturin
+    "$env/bin/maturin" build -q --release -m python/Cargo.toml -i "$env/bin/python" --out "$work/wheels-$version"
+    "$env/bin/pip" install -q --disable-pip-version-check "$work/wheels-$version"/*.whl
+    (cd python/tests && "$env/bin/python" -m unittest -v 2>&1 | tail -n 4)
+    for impl in rust py; do
+        out=$("$env/bin/python" verification/cpython_oracle.py run --check --impl "$impl" tests/vectors/*.trace | tail -n 1)
+        echo "oracle --impl $impl: $out"
+        case $out in *" 0 failed") ;; *) echo "python/ci.sh: vectors fail under --impl $impl" >&2; exit 1 ;; esac
+    done
+done
