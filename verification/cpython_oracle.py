@@ -25,6 +25,8 @@ Subcommands:
                      pure-Python ``_PyFuture`` and ``_PyTask``), ``rust``
                      (``asyncio_future.Future``, the crate's Python binding,
                      driven by the C Task) or ``uvloop`` (uvloop's loop).
+    --any-version    Run on an interpreter older than 3.11 (PyPy 3.9, say)
+                     to compare it; the vectors are CPython 3.11's.
 
   gen --seed S --count N --out DIR
                      Write N random, well-formed, CPython-annotated traces
@@ -366,7 +368,8 @@ def _py_loop():
             return futures._PyFuture(loop=self)
 
         def create_task(self, coro, *, name=None, context=None):
-            return tasks._PyTask(coro, loop=self, name=name, context=context)
+            extra = {} if context is None else {"context": context}  # 3.11+
+            return tasks._PyTask(coro, loop=self, name=name, **extra)
 
     return PyLoop()
 
@@ -861,6 +864,8 @@ def main(argv=None):
                       help="compare with the outcomes in the files; print differences and 'N passed, M failed'; "
                       "exit 1 on any difference")
     mode.add_argument("--write", action="store_true", help="rewrite each file in place with its re-annotation")
+    p_run.add_argument("--any-version", action="store_true",
+                       help="run on an interpreter older than 3.11 (PyPy 3.9, CPython 3.9/3.10) to compare it")
     p_run.add_argument("--impl", choices=sorted(LOOP_FACTORIES), default="c",
                        help="the Future under test: c (CPython's C Future and Task, the default), py "
                        "(_PyFuture and _PyTask), rust (asyncio_future.Future), uvloop (uvloop's loop)")
@@ -874,8 +879,9 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if sys.version_info < (3, 11):
-        print("cpython_oracle.py needs CPython 3.11 or later", file=sys.stderr)
+    if sys.version_info < (3, 11) and not getattr(args, "any_version", False):
+        print("cpython_oracle.py needs CPython 3.11 or later (--any-version runs an older "
+              "interpreter anyway, for cross-implementation runs)", file=sys.stderr)
         return 2
     warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     try:
