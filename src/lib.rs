@@ -69,7 +69,7 @@ pub use error::{
 pub use hooks::{break_wakeup_protocol, RemoteStats};
 pub use runtime::{
     get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle, Task,
-    TimerHandle,
+    TaskOptions, TaskRef, TimerHandle,
 };
 
 /// `asyncio.Future` on this crate's [`EventLoop`]: the core's

@@ -20,6 +20,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::callbacks::{CallbackList, Entry};
+use super::repr::{python_str_repr, ReprGuard};
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
@@ -32,6 +33,8 @@ use crate::error::{
 pub(crate) trait TaskRole {
     /// `Task.cancel(msg)`, decided by the task's table.
     fn cancel(self: Rc<Self>, msg: Option<Arc<str>>) -> bool;
+    /// The task's name, for the repr (`name='Task-1'`).
+    fn name(&self) -> String;
 }
 
 /// The one heap allocation of a future.
@@ -81,9 +84,20 @@ impl<T: 'static, S: Schedule> Core<T, S> {
         }
     }
 
-    /// Renders CPython's repr; `result` renders a result value.
+    /// Renders CPython's repr; `result` renders a result value. A task's
+    /// name follows its state word, as in CPython's Task repr. Re-entered
+    /// for the same future while it renders (a result holding the future
+    /// itself), it gives `...`, as `reprlib.recursive_repr` does
+    /// (FUT-REPR-2).
     fn repr_with(&self, result: &dyn Fn(&T) -> String) -> String {
-        let name = self.role().class_name();
+        let Some(_guard) = ReprGuard::enter(std::ptr::from_ref(self).cast()) else {
+            return "...".to_owned();
+        };
+        let class = self.role().class_name();
+        let name = match self.task.get().and_then(Weak::upgrade) {
+            Some(task) => format!(" name={}", python_str_repr(&task.name())),
+            None => String::new(),
+        };
         match &*self.state.borrow() {
             State::Pending(cbs) => {
                 let names: Vec<String> = cbs
@@ -91,10 +105,10 @@ impl<T: 'static, S: Schedule> Core<T, S> {
                     .map(|r| format!("{}()", S::callback_name(&r.callback)))
                     .collect();
                 match names.len() {
-                    0 => format!("<{name} pending>"),
-                    1 | 2 => format!("<{name} pending cb=[{}]>", names.join(", ")),
+                    0 => format!("<{class} pending{name}>"),
+                    1 | 2 => format!("<{class} pending{name} cb=[{}]>", names.join(", ")),
                     n => format!(
-                        "<{name} pending cb=[{}, <{} more>, {}]>",
+                        "<{class} pending{name} cb=[{}, <{} more>, {}]>",
                         names[0],
                         n - 2,
                         names[n - 1]
@@ -102,12 +116,12 @@ impl<T: 'static, S: Schedule> Core<T, S> {
                 }
             }
             State::Finished(Finished::Result(v)) => {
-                format!("<{name} finished result={}>", result(v))
+                format!("<{class} finished{name} result={}>", result(v))
             }
             State::Finished(Finished::Exception { exception, .. }) => {
-                format!("<{name} finished exception={exception:?}>")
+                format!("<{class} finished{name} exception={exception:?}>")
             }
-            State::Cancelled(_) => format!("<{name} cancelled>"),
+            State::Cancelled(_) => format!("<{class} cancelled{name}>"),
         }
     }
 }
@@ -268,6 +282,16 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// already done; a task refuses with `RuntimeError`.
     pub fn set_result(&self, value: T) -> Result<(), FutureError> {
         self.complete_as(self.role(), Completion::Result(value))
+    }
+
+    /// asyncio's `_set_result_unless_cancelled(fut, value)`: a cancelled
+    /// future keeps its state and `value` is dropped; otherwise
+    /// `set_result` (FUT-SET-4).
+    pub fn set_result_unless_cancelled(&self, value: T) -> Result<(), FutureError> {
+        if self.cancelled() {
+            return Ok(());
+        }
+        self.set_result(value)
     }
 
     /// `fut.set_exception(exception)`: marks the future done with the

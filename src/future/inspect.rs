@@ -11,6 +11,8 @@
 //! Spec rules: `FUT-LOG-2` (what marks an exception retrieved),
 //! `FUT-CB-2` (the registrations in order).
 
+use std::sync::Arc;
+
 use super::core::Future;
 use super::schedule::Schedule;
 use super::state::{Finished, State};
@@ -34,6 +36,12 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `fut._exception`): it stays unretrieved.
     pub fn peek_exception(&self) -> Option<Exception> {
         self.0.state.borrow().exception()
+    }
+
+    /// The message `cancel(msg)` gave a CANCELLED future (CPython's
+    /// `fut._cancel_message`); `None` otherwise (FUT-CANCEL-5).
+    pub fn cancel_message(&self) -> Option<Arc<str>> {
+        self.0.state.borrow().cancel_message()
     }
 
     /// Whether an exception is stored and nothing has retrieved it

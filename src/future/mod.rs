@@ -9,6 +9,7 @@
 mod callbacks;
 mod core;
 mod inspect;
+mod repr;
 mod schedule;
 mod state;
 pub mod table;

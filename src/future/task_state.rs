@@ -73,6 +73,9 @@ pub(crate) struct TaskState {
     thrown: Cell<Message>,
     awaited: Cell<Option<Rc<dyn AnyFuture>>>,
     outbox: Cell<Message>,
+    /// How many cancels were requested and not taken back (CPython 3.11's
+    /// `_num_cancels_requested`: `cancelling()`, `uncancel()`).
+    cancel_requests: Cell<u32>,
     /// The address of the task's own future (an await of it is refused).
     own: *const (),
 }
@@ -94,8 +97,22 @@ impl TaskState {
             thrown: Cell::new(None),
             awaited: Cell::new(None),
             outbox: Cell::new(None),
+            cancel_requests: Cell::new(0),
             own,
         }
+    }
+
+    /// `task.cancelling()`: cancel requests not taken back (TASK-CANCEL-4).
+    pub(crate) fn cancelling(&self) -> u32 {
+        self.cancel_requests.get()
+    }
+
+    /// `task.uncancel()`: takes one request back, never below zero, and
+    /// returns how many are left (3.11 leaves a pending request as it is).
+    pub(crate) fn uncancel(&self) -> u32 {
+        let left = self.cancel_requests.get().saturating_sub(1);
+        self.cancel_requests.set(left);
+        left
     }
 
     pub(crate) fn phase(&self) -> TaskPhase {
@@ -169,6 +186,11 @@ impl TaskState {
             Request::Throw => self.thrown.set(self.request_message.take()),
         }
         let action = cell.action;
+        if matches!(input, Input::Cancel(_)) && action != TaskAction::Nothing {
+            // An accepted cancel is counted (TASK-CANCEL-4).
+            self.cancel_requests
+                .set(self.cancel_requests.get().saturating_add(1));
+        }
         let future = match action {
             TaskAction::Suspend => match input {
                 Input::AwaitPending(fut) => self.awaited.replace(Some(fut)),

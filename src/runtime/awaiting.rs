@@ -46,7 +46,7 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
     /// Awaited outside any task of its loop: the running loop's current
     /// task, if a loop other than this future's is running one, refuses
     /// the future (CPython's Task refuses a future of another loop).
-    fn awaited_by_task_of_other_loop(&self) -> Option<(Effect, Message)> {
+    fn awaited_by_task_of_other_loop(&self) -> Option<(Effect, Message, String)> {
         let running = get_running_loop().ok()?;
         if running.ptr_eq(self.scheduler()) {
             return None;
@@ -54,7 +54,7 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
         running.with_current_task(|task| {
             task.map(|t| {
                 let effect = t.state().on(Input::AwaitOtherLoop);
-                (effect, t.state().take_message())
+                (effect, t.state().take_message(), t.repr())
             })
         })
     }
@@ -125,15 +125,21 @@ impl<T: Clone + 'static> Future<T> {
             TaskAction::RaiseSelfAwait => Polled::Raise(
                 RuntimeError::new(format!("Task cannot await on itself: {}", task.repr())).into(),
             ),
-            other => self.raise_or_read(other, effect, cell, || task.state().take_message()),
+            other => self.raise_or_read(
+                other,
+                effect,
+                cell,
+                || task.state().take_message(),
+                || task.repr(),
+            ),
         }
     }
 
     #[inline(never)]
     fn poll_outside_task(&self, cx: &mut TaskContext<'_>) -> Polled {
         let cell = self.await_cell();
-        if let Some((effect, message)) = self.awaited_by_task_of_other_loop() {
-            return self.raise_or_read(effect.action, effect, cell, || message);
+        if let Some((effect, message, task)) = self.awaited_by_task_of_other_loop() {
+            return self.raise_or_read(effect.action, effect, cell, || message, || task);
         }
         if cell.outcome != Outcome::Suspends {
             return Polled::Read(cell, None);
@@ -155,6 +161,7 @@ impl<T: Clone + 'static> Future<T> {
         effect: Effect,
         cell: Transition,
         message: impl FnOnce() -> Message,
+        task: impl FnOnce() -> String,
     ) -> Polled {
         match action {
             TaskAction::RaiseCancelled => {
@@ -162,7 +169,8 @@ impl<T: Clone + 'static> Future<T> {
             }
             TaskAction::RaiseOtherLoop => Polled::Raise(
                 RuntimeError::new(format!(
-                    "Task got Future {} attached to a different loop",
+                    "Task {} got Future {} attached to a different loop",
+                    task(),
                     self.erased().repr()
                 ))
                 .into(),

@@ -64,6 +64,8 @@ pub(crate) struct LoopInner {
     /// loop too: `_current_tasks[loop]`). A `Cell` with no borrow flag:
     /// readers take the value out and put it back.
     pub(super) current_task: Cell<Option<Rc<dyn TaskStep>>>,
+    /// A task cancel being passed down awaiting tasks (`cancel.rs`).
+    pub(super) propagation: RefCell<Option<super::cancel::Propagation>>,
 }
 
 /// Puts a loop's current task back when a reader is done, also on unwind.
@@ -161,6 +163,7 @@ impl EventLoop {
             tasks: RefCell::new(HashMap::new()),
             next_task_id: Cell::new(0),
             current_task: Cell::new(None),
+            propagation: RefCell::new(None),
         }))
     }
 
@@ -354,6 +357,14 @@ impl EventLoop {
         let slot = &self.0.current_task;
         let guard = PutBack(slot, slot.take());
         f(guard.1.as_ref())
+    }
+
+    /// The registered tasks, oldest first.
+    pub(crate) fn tasks_in_creation_order(&self) -> Vec<Rc<dyn TaskStep>> {
+        let tasks = self.0.tasks.borrow();
+        let mut ids: Vec<&u64> = tasks.keys().collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|id| tasks[id].clone()).collect()
     }
 
     pub(crate) fn unregister_task(&self, id: u64) {

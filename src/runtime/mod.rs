@@ -7,6 +7,7 @@
 
 mod awaiting;
 mod callback;
+mod cancel;
 mod event_loop;
 mod handle;
 mod iteration;
@@ -14,6 +15,7 @@ mod remote;
 mod sleep;
 mod step;
 mod task;
+mod task_ref;
 
 pub use self::callback::Callback;
 pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler};
@@ -21,3 +23,4 @@ pub use self::handle::{Handle, TimerHandle};
 pub use self::remote::LoopHandle;
 pub use self::sleep::{run, sleep};
 pub use self::task::Task;
+pub use self::task_ref::{TaskOptions, TaskRef};

@@ -99,4 +99,10 @@ pub(crate) trait TaskStep {
     fn state(&self) -> &TaskState;
     /// The task's repr.
     fn repr(&self) -> String;
+    /// `get_name()`.
+    fn name(&self) -> String;
+    /// `set_name(name)`.
+    fn set_name(&self, name: String);
+    /// The task's result future, without its type.
+    fn future(&self) -> Rc<dyn AnyFuture>;
 }

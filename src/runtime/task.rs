@@ -29,6 +29,7 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use super::event_loop::EventLoop;
 use super::remote::{RemoteItem, Shared};
 use super::step::{Ready, TaskStep};
+use super::task_ref::{default_name, TaskOptions, TaskRef};
 use crate::context::{copy_context, Context};
 use crate::error::{panic_exception, ErrorContext, Exception, FutureError, RuntimeError};
 use crate::future::{
@@ -74,6 +75,8 @@ type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureErr
 
 struct TaskCore<T: 'static> {
     id: u64,
+    /// `get_name()` (TASK-NAME-1).
+    name: RefCell<String>,
     future: Future<T>,
     coroutine: RefCell<Option<Coroutine<T>>>,
     context: Context,
@@ -252,10 +255,14 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     fn cancel_task(self: Rc<Self>, msg: Message) -> bool {
         // Every cell that can occur for `cancel` accepts it (True); a
         // destroyed task's future is pending, so cancelling it does too.
-        let effect = self.on(Input::Cancel(msg));
-        let accepted = effect.action != TaskAction::Nothing;
-        self.carry_out(effect);
-        accepted
+        // Down a chain of awaiting tasks, one at a time (TASK-CANCEL-5).
+        let event_loop = self.future.get_loop();
+        let me = Rc::as_ptr(&self).cast::<()>();
+        event_loop.propagate_cancel(me, move || {
+            let effect = self.on(Input::Cancel(msg));
+            let accepted = effect.action != TaskAction::Nothing;
+            (accepted, move || self.carry_out(effect))
+        })
     }
 
     fn is_done(&self) -> bool {
@@ -281,11 +288,27 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     fn repr(&self) -> String {
         self.future.erased().repr()
     }
+
+    fn name(&self) -> String {
+        self.name.borrow().clone()
+    }
+
+    fn set_name(&self, name: String) {
+        *self.name.borrow_mut() = name;
+    }
+
+    fn future(&self) -> Rc<dyn AnyFuture> {
+        self.future.erased()
+    }
 }
 
 impl<T: 'static> TaskRole for TaskCore<T> {
     fn cancel(self: Rc<Self>, msg: Message) -> bool {
         self.cancel_task(msg)
+    }
+
+    fn name(&self) -> String {
+        self.name.borrow().clone()
     }
 }
 
@@ -311,7 +334,12 @@ pub struct Task<T: 'static> {
 }
 
 impl<T: 'static> Task<T> {
-    pub(crate) fn spawn<E, F>(event_loop: &EventLoop, id: u64, future: F) -> Self
+    pub(crate) fn spawn<E, F>(
+        event_loop: &EventLoop,
+        id: u64,
+        future: F,
+        options: TaskOptions,
+    ) -> Self
     where
         E: Into<FutureError> + 'static,
         F: std::future::Future<Output = Result<T, E>> + 'static,
@@ -327,8 +355,9 @@ impl<T: 'static> Task<T> {
         let core = Rc::new(TaskCore {
             id,
             future,
+            name: RefCell::new(options.name.unwrap_or_else(default_name)),
             coroutine: RefCell::new(Some(coroutine)),
-            context: copy_context(),
+            context: options.context.unwrap_or_else(copy_context),
             waker: Waker::from(waker_state.clone()),
             waker_state,
             state,
@@ -361,6 +390,34 @@ impl<T: 'static> Task<T> {
     /// task's table.
     pub fn must_cancel(&self) -> bool {
         self.core.state.must_cancel()
+    }
+
+    /// `task.get_name()`: `Task-N` unless a name was given (TASK-NAME-1).
+    pub fn get_name(&self) -> String {
+        self.core.name.borrow().clone()
+    }
+
+    /// `task.set_name(name)`.
+    pub fn set_name(&self, name: impl Into<String>) {
+        *self.core.name.borrow_mut() = name.into();
+    }
+
+    /// `task.cancelling()`: how many cancels were requested and not taken
+    /// back by `uncancel()` (TASK-CANCEL-4).
+    pub fn cancelling(&self) -> u32 {
+        self.core.state.cancelling()
+    }
+
+    /// `task.uncancel()`: takes one cancel request back and returns how
+    /// many are left (TASK-CANCEL-4).
+    pub fn uncancel(&self) -> u32 {
+        self.core.state.uncancel()
+    }
+
+    /// The task seen without its result type, as `current_task()` and
+    /// `all_tasks()` give it.
+    pub fn as_task_ref(&self) -> TaskRef {
+        TaskRef(self.core.clone())
     }
 }
 
@@ -407,9 +464,26 @@ impl EventLoop {
         E: Into<FutureError> + 'static,
         F: std::future::Future<Output = Result<T, E>> + 'static,
     {
+        self.create_task_with(future, TaskOptions::default())
+    }
+
+    /// `loop.create_task(coro, name=..., context=...)`: as
+    /// [`create_task`](Self::create_task), with a name (else `Task-N`) and
+    /// a context every step runs in (else a copy of the current one), as
+    /// given in `options` (TASK-NAME-1, CTX-TASK-1).
+    pub fn create_task_with<T, E, F>(
+        &self,
+        future: F,
+        options: TaskOptions,
+    ) -> Result<Task<T>, RuntimeError>
+    where
+        T: 'static,
+        E: Into<FutureError> + 'static,
+        F: std::future::Future<Output = Result<T, E>> + 'static,
+    {
         self.check_closed()?;
         let id = self.0.next_task_id.get() + 1;
         self.0.next_task_id.set(id);
-        Ok(Task::spawn(self, id, future))
+        Ok(Task::spawn(self, id, future, options))
     }
 }

@@ -1,0 +1,88 @@
+//! Cancellation passed down a chain of awaiting tasks, one task at a time.
+//!
+//! Cancelling a task cancels the future it awaits; when that future is a
+//! task awaiting another, the cancel goes on down the chain. CPython
+//! recurses (and raises `RecursionError` past its recursion limit, for a
+//! long chain or for two tasks awaiting each other). Here the first cancel
+//! of a propagation applies its task's cell and carries out the action at
+//! once; a cancel reached while it is under way applies its cell (so its
+//! answer, True, is the table's) and queues the rest, which the first one
+//! runs in order before it returns. A task reached a second time in one
+//! propagation (an await cycle) answers True without a second request, so
+//! a cycle ends instead of recursing (TASK-CANCEL-5). Everything is done
+//! before the outermost `cancel` returns, as with CPython's recursion.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::event_loop::EventLoop;
+
+/// A propagation under way: the tasks reached and what is left to do.
+#[derive(Default)]
+pub(crate) struct Propagation {
+    visited: HashSet<*const ()>,
+    queue: VecDeque<Box<dyn FnOnce()>>,
+}
+
+/// Ends the propagation even if a carried-out action panics.
+struct End<'a>(&'a EventLoop);
+
+impl Drop for End<'_> {
+    fn drop(&mut self) {
+        let left = self.0 .0.propagation.borrow_mut().take();
+        drop(left);
+    }
+}
+
+impl EventLoop {
+    /// Carries out the cancel of the task at `task`: `decide` applies its
+    /// cell and returns the answer and the rest of the work, which runs now
+    /// or, inside a propagation, after the work queued before it.
+    pub(crate) fn propagate_cancel<R>(
+        &self,
+        task: *const (),
+        decide: impl FnOnce() -> (bool, R),
+    ) -> bool
+    where
+        R: FnOnce() + 'static,
+    {
+        let mut current = self.0.propagation.borrow_mut();
+        if let Some(propagation) = current.as_mut() {
+            if !propagation.visited.insert(task) {
+                return true;
+            }
+            drop(current);
+            let (accepted, rest) = decide();
+            match self.0.propagation.borrow_mut().as_mut() {
+                Some(p) => p.queue.push_back(Box::new(rest)),
+                None => return self.run_now(accepted, rest),
+            }
+            return accepted;
+        }
+        let mut propagation = Propagation::default();
+        propagation.visited.insert(task);
+        *current = Some(propagation);
+        drop(current);
+        let end = End(self);
+        let (accepted, rest) = decide();
+        rest();
+        loop {
+            let next = self
+                .0
+                .propagation
+                .borrow_mut()
+                .as_mut()
+                .and_then(|p| p.queue.pop_front());
+            match next {
+                Some(work) => work(),
+                None => break,
+            }
+        }
+        drop(end);
+        accepted
+    }
+
+    fn run_now(&self, accepted: bool, rest: impl FnOnce()) -> bool {
+        rest();
+        accepted
+    }
+}

@@ -1,0 +1,131 @@
+//! Tasks seen without their result type: [`TaskRef`], what
+//! `current_task()` and `all_tasks()` give, and [`TaskOptions`], the
+//! `name=` and `context=` of `create_task`.
+//!
+//! Spec rules: `TASK-NAME-1`, `TASK-CURRENT-1`, `TASK-CANCEL-4`,
+//! `CTX-TASK-1`.
+
+use std::fmt;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::event_loop::EventLoop;
+use super::step::TaskStep;
+use crate::context::Context;
+
+/// CPython's `_task_name_counter`: one count for the process, whatever the
+/// loop, so names stay distinct across loops (`Task-1`, `Task-2`, ...).
+static TASK_NAMES: AtomicU64 = AtomicU64::new(0);
+
+/// The next default task name.
+pub(crate) fn default_name() -> String {
+    format!("Task-{}", TASK_NAMES.fetch_add(1, Ordering::Relaxed) + 1)
+}
+
+/// `create_task`'s keyword arguments: `name=` and `context=`.
+///
+/// ```
+/// use asyncio_future::{copy_context, EventLoop, FutureError, TaskOptions};
+/// let lp = EventLoop::new();
+/// let ctx = copy_context();
+/// let task = lp
+///     .create_task_with(async { Ok::<_, FutureError>(1) }, TaskOptions::new().name("worker").context(ctx))
+///     .unwrap();
+/// assert_eq!(task.get_name(), "worker");
+/// assert_eq!(lp.run_until_complete(&task), Ok(1));
+/// ```
+#[derive(Default, Debug)]
+pub struct TaskOptions {
+    pub(crate) name: Option<String>,
+    pub(crate) context: Option<Context>,
+}
+
+impl TaskOptions {
+    /// No name (`Task-N`), a copy of the current context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `name=`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// `context=`: the context every step of the task runs in (not a copy).
+    pub fn context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+}
+
+/// A task of this crate's loop without its result type: what
+/// [`EventLoop::current_task`] and [`EventLoop::all_tasks`] return.
+/// Equal when it is the same task.
+#[derive(Clone)]
+pub struct TaskRef(pub(crate) Rc<dyn TaskStep>);
+
+impl TaskRef {
+    /// `task.get_name()`.
+    pub fn get_name(&self) -> String {
+        self.0.name()
+    }
+
+    /// `task.set_name(name)`.
+    pub fn set_name(&self, name: impl Into<String>) {
+        self.0.set_name(name.into());
+    }
+
+    /// `task.done()`.
+    pub fn done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    /// `task.cancel(msg)`: `false` once the task is done.
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.0.future().cancel_with(msg.map(Arc::from))
+    }
+
+    /// `task.cancelling()`.
+    pub fn cancelling(&self) -> u32 {
+        self.0.state().cancelling()
+    }
+
+    /// `task.uncancel()`.
+    pub fn uncancel(&self) -> u32 {
+        self.0.state().uncancel()
+    }
+}
+
+impl PartialEq for TaskRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TaskRef {}
+
+impl fmt::Debug for TaskRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.repr())
+    }
+}
+
+impl EventLoop {
+    /// `asyncio.current_task(loop)`: the task whose step is running on this
+    /// loop, if any (TASK-CURRENT-1).
+    pub fn current_task(&self) -> Option<TaskRef> {
+        self.with_current_task(|t| t.cloned().map(TaskRef))
+    }
+
+    /// `asyncio.all_tasks(loop)`: the loop's tasks not yet done, in the
+    /// order they were created (TASK-CURRENT-1).
+    pub fn all_tasks(&self) -> Vec<TaskRef> {
+        self.tasks_in_creation_order()
+            .into_iter()
+            .filter(|t| !t.is_done())
+            .map(TaskRef)
+            .collect()
+    }
+}
