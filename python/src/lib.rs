@@ -13,11 +13,11 @@
 //! Spec: spec/python-binding.md (`PY-*` rules) beside spec/future.md.
 
 mod api;
-mod slots;
 mod future;
 mod gil;
 mod iter;
 mod scheduler;
+mod slots;
 
 use pyo3::prelude::*;
 

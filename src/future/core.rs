@@ -20,12 +20,13 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::callbacks::{CallbackList, Entry};
-use super::repr::{python_str_repr, ReprGuard};
+use super::repr::ReprGuard;
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
 use crate::error::{
-    CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
+    py_str_repr, CancelledError, ErrorContext, Exception, FutureError, InvalidStateError,
+    RuntimeError,
 };
 
 /// The task a future is the result of, as the future sees it: `cancel` of
@@ -95,7 +96,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
         };
         let class = self.role().class_name();
         let name = match self.task.get().and_then(Weak::upgrade) {
-            Some(task) => format!(" name={}", python_str_repr(&task.name())),
+            Some(task) => format!(" name={}", py_str_repr(&task.name())),
             None => String::new(),
         };
         match &*self.state.borrow() {
