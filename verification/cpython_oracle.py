@@ -264,13 +264,14 @@ def parse_trace(text):
     items, steps = [], []
     futures, contexts, tasks = set(), set(), set()
     cb_defined, cb_first_use = set(), {}
+    body_mentions = []
     has_var = False
 
     def use_future(name, line):
         if name not in futures:
             raise TraceError(line, "%s is not defined (it needs an earlier 'future %s')" % (name, name))
 
-    def check_names(st, line):
+    def check_names(st, line, in_body=False):
         nonlocal has_var
         k, a = st.kind, st.args
         if k == "future":
@@ -290,11 +291,18 @@ def parse_trace(text):
         elif k == "var":
             has_var = True
         elif k in ("step", "run"):
-            pass
+            for name, at in body_mentions:
+                cb_first_use.setdefault(name, at)
+            body_mentions.clear()
         else:
             use_future(a[0], line)
             if k in ("add_done_callback", "remove_done_callback"):
-                cb_first_use.setdefault(a[1], line)
+                # Version 1.1: a mention inside a body is a use only once a
+                # step or run follows (the body can have run by then).
+                if in_body:
+                    body_mentions.append((a[1], line))
+                else:
+                    cb_first_use.setdefault(a[1], line)
                 if k == "add_done_callback" and len(a) == 3 and a[2] not in contexts:
                     raise TraceError(line, "%s is not defined (it needs an earlier 'context %s')" % (a[2], a[2]))
 
@@ -318,7 +326,7 @@ def parse_trace(text):
             body = []
             for part in split_body(step_text[m.end():], line):
                 bst = parse_simple(part, line, in_body=True)
-                check_names(bst, line)
+                check_names(bst, line, in_body=True)
                 body.append(bst)
             st = Step("def", [name], step_text, line, body)
         else:

@@ -328,6 +328,9 @@ struct Names {
     tasks: [bool; 100],
     callback_defined: [bool; 100],
     callback_first_use: [Option<usize>; 100],
+    /// Mentions inside bodies since the last `step` or `run`: not uses yet,
+    /// as no body can have run since (version 1.1).
+    body_mentions: Vec<(u8, usize)>,
     has_var: bool,
 }
 
@@ -339,6 +342,7 @@ impl Default for Names {
             tasks: [false; 100],
             callback_defined: [false; 100],
             callback_first_use: [None; 100],
+            body_mentions: Vec::new(),
             has_var: false,
         }
     }
@@ -367,7 +371,25 @@ impl Names {
         }
     }
 
-    fn check(&mut self, step: &Step, line: usize) -> Result<(), TraceError> {
+    /// A callback named by an add or a remove: a use at once at top level;
+    /// inside a body, a use once a `step` or `run` follows (the body can
+    /// have run by then).
+    fn mention_callback(&mut self, c: u8, line: usize, in_body: bool) {
+        if in_body {
+            self.body_mentions.push((c, line));
+        } else {
+            self.callback_first_use[c as usize].get_or_insert(line);
+        }
+    }
+
+    /// A `step` or `run`: every body mention so far becomes a use.
+    fn bodies_can_run(&mut self) {
+        for (c, line) in self.body_mentions.drain(..) {
+            self.callback_first_use[c as usize].get_or_insert(line);
+        }
+    }
+
+    fn check(&mut self, step: &Step, line: usize, in_body: bool) -> Result<(), TraceError> {
         match step {
             Step::Future(n) => Self::define(&mut self.futures, 'f', *n, line),
             Step::Context(k) => Self::define(&mut self.contexts, 'k', *k, line),
@@ -379,10 +401,14 @@ impl Names {
                 self.has_var = true;
                 Ok(())
             }
-            Step::Step | Step::Run | Step::Def(..) => Ok(()),
+            Step::Step | Step::Run => {
+                self.bodies_can_run();
+                Ok(())
+            }
+            Step::Def(..) => Ok(()),
             Step::AddDoneCallback(f, c, k) => {
                 self.use_future(*f, line)?;
-                self.callback_first_use[*c as usize].get_or_insert(line);
+                self.mention_callback(*c, line, in_body);
                 match k {
                     Some(k) if !self.contexts[*k as usize] => Err(TraceError::new(
                         line,
@@ -393,7 +419,7 @@ impl Names {
             }
             Step::RemoveDoneCallback(f, c) => {
                 self.use_future(*f, line)?;
-                self.callback_first_use[*c as usize].get_or_insert(line);
+                self.mention_callback(*c, line, in_body);
                 Ok(())
             }
             Step::SetResult(f, _)
@@ -436,7 +462,7 @@ fn parse_def(text: &str, line: usize, names: &mut Names) -> Result<Option<Step>,
     let mut body = Vec::new();
     for part in split_body(&rest[colon + 2..], line)? {
         let step = parse_simple(part, line, true)?;
-        names.check(&step, line)?;
+        names.check(&step, line, true)?;
         body.push(step);
     }
     Ok(Some(Step::Def(c, body)))
@@ -481,7 +507,7 @@ pub fn parse(text: &str) -> Result<Trace, TraceError> {
             Some(def) => def,
             None => {
                 let step = parse_simple(step_text, number, false)?;
-                names.check(&step, number)?;
+                names.check(&step, number, false)?;
                 step
             }
         };
