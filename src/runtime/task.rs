@@ -29,7 +29,7 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use super::event_loop::EventLoop;
 use super::remote::{RemoteItem, Shared};
 use super::step::{Ready, TaskStep};
-use super::task_ref::{default_name, TaskOptions, TaskRef};
+use super::task_ref::{TaskName, TaskOptions, TaskRef};
 use crate::context::{copy_context, Context};
 use crate::error::{panic_exception, ErrorContext, Exception, FutureError, RuntimeError};
 use crate::future::{
@@ -76,7 +76,7 @@ type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureErr
 struct TaskCore<T: 'static> {
     id: u64,
     /// `get_name()` (TASK-NAME-1).
-    name: RefCell<String>,
+    name: RefCell<TaskName>,
     future: Future<T>,
     coroutine: RefCell<Option<Coroutine<T>>>,
     context: Context,
@@ -290,11 +290,11 @@ impl<T: 'static> TaskStep for TaskCore<T> {
     }
 
     fn name(&self) -> String {
-        self.name.borrow().clone()
+        self.name.borrow().text()
     }
 
     fn set_name(&self, name: String) {
-        *self.name.borrow_mut() = name;
+        *self.name.borrow_mut() = TaskName::Given(name);
     }
 
     fn future(&self) -> Rc<dyn AnyFuture> {
@@ -308,7 +308,7 @@ impl<T: 'static> TaskRole for TaskCore<T> {
     }
 
     fn name(&self) -> String {
-        self.name.borrow().clone()
+        self.name.borrow().text()
     }
 }
 
@@ -355,7 +355,7 @@ impl<T: 'static> Task<T> {
         let core = Rc::new(TaskCore {
             id,
             future,
-            name: RefCell::new(options.name.unwrap_or_else(default_name)),
+            name: RefCell::new(options.name.map_or_else(TaskName::next, TaskName::Given)),
             coroutine: RefCell::new(Some(coroutine)),
             context: options.context.unwrap_or_else(copy_context),
             waker: Waker::from(waker_state.clone()),
@@ -394,12 +394,12 @@ impl<T: 'static> Task<T> {
 
     /// `task.get_name()`: `Task-N` unless a name was given (TASK-NAME-1).
     pub fn get_name(&self) -> String {
-        self.core.name.borrow().clone()
+        self.core.name.borrow().text()
     }
 
     /// `task.set_name(name)`.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.core.name.borrow_mut() = name.into();
+        *self.core.name.borrow_mut() = TaskName::Given(name.into());
     }
 
     /// `task.cancelling()`: how many cancels were requested and not taken

@@ -18,9 +18,25 @@ use crate::context::Context;
 /// loop, so names stay distinct across loops (`Task-1`, `Task-2`, ...).
 static TASK_NAMES: AtomicU64 = AtomicU64::new(0);
 
-/// The next default task name.
-pub(crate) fn default_name() -> String {
-    format!("Task-{}", TASK_NAMES.fetch_add(1, Ordering::Relaxed) + 1)
+/// A task's name: its number until it is read (no allocation per task),
+/// or the name given.
+pub(crate) enum TaskName {
+    Numbered(u64),
+    Given(String),
+}
+
+impl TaskName {
+    /// The next default name.
+    pub(crate) fn next() -> Self {
+        TaskName::Numbered(TASK_NAMES.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    pub(crate) fn text(&self) -> String {
+        match self {
+            TaskName::Numbered(n) => format!("Task-{n}"),
+            TaskName::Given(s) => s.clone(),
+        }
+    }
 }
 
 /// `create_task`'s keyword arguments: `name=` and `context=`.
