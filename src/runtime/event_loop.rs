@@ -412,9 +412,10 @@ impl EventLoop {
     }
 
     /// `loop.default_exception_handler(context)`: logs the context at error
-    /// level through the `log` facade, target `"asyncio"`.
+    /// level through the `log` facade, target `"asyncio"`; with no logger
+    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
     pub fn default_exception_handler(&self, context: &ErrorContext) {
-        log::error!(target: "asyncio", "{context}");
+        super::report::report_error(format_args!("{context}"));
     }
 
     /// `loop.call_exception_handler(context)`: calls the handler (or the

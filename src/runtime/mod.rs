@@ -12,6 +12,7 @@ mod event_loop;
 mod handle;
 mod iteration;
 mod remote;
+mod report;
 mod sleep;
 mod step;
 mod task;

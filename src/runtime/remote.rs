@@ -156,7 +156,7 @@ impl Discarded {
 impl Drop for Discarded {
     fn drop(&mut self) {
         if let Some(message) = self.report() {
-            log::error!(target: "asyncio", "{message}");
+            super::report::report_error(format_args!("{message}"));
         }
     }
 }
