@@ -131,6 +131,11 @@ impl Reference {
             | Step::Cancelled(f)
             | Step::Result(f)
             | Step::Exception(f) => f_ok(f),
+            Step::CancelTask(t, _)
+            | Step::TaskDone(t)
+            | Step::TaskCancelled(t)
+            | Step::Cancelling(t)
+            | Step::Uncancel(t) => self.tasks.contains(t),
             Step::Var(_) | Step::Step | Step::Run => true,
         }
     }
@@ -200,6 +205,19 @@ fn query(r: &Reference) -> BoxedStrategy<Step> {
             1 => Step::Cancelled(f),
             2 => Step::Result(f),
             _ => Step::Exception(f),
+        })
+        .boxed()
+}
+
+/// A step on a task (trace format 1.1): cancel it, or read its state.
+fn task_step(r: &Reference) -> BoxedStrategy<Step> {
+    (select(r.tasks.clone()), 0..6u8, 0..3u8)
+        .prop_map(|(t, q, m)| match q {
+            0 | 1 => Step::CancelTask(t, (m > 0).then(|| format!("m{m}"))),
+            2 => Step::TaskDone(t),
+            3 => Step::TaskCancelled(t),
+            4 => Step::Cancelling(t),
+            _ => Step::Uncancel(t),
         })
         .boxed()
 }
@@ -295,6 +313,9 @@ impl ReferenceStateMachine for RefMachine {
         let new_context = (0..MAX_CONTEXTS).find(|k| !r.contexts.contains(k));
         if let Some(k) = new_context {
             arms.push((1, Just(Step::Context(k)).boxed()));
+        }
+        if !r.tasks.is_empty() {
+            arms.push((2, task_step(r)));
         }
         let new_task = (0..MAX_TASKS).find(|t| !r.tasks.contains(t));
         if let Some(t) = new_task {

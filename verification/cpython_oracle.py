@@ -28,10 +28,11 @@ Subcommands:
     --any-version    Run on an interpreter older than 3.11 (PyPy 3.9, say)
                      to compare it; the vectors are CPython 3.11's.
 
-  gen --seed S --count N --out DIR
+  gen --seed S --count N --out DIR [--format 1.1]
                      Write N random, well-formed, CPython-annotated traces
                      named ``random-<S>-<i>.trace`` (i zero-padded).  The
-                     output depends only on S and N.
+                     output depends only on S, N and the format (1.1 also
+                     draws the task steps).
 
 Exit status: 0 on success, 1 when ``--check`` finds a difference, 2 on
 malformed input (reported as ``file:line: reason``) or unusable arguments.
@@ -78,6 +79,8 @@ SIGNATURES = {
     "cancel": ("future", "message?"),
     "done": ("future",),
     "cancelled": ("future",),
+    "cancelling": ("task",),
+    "uncancel": ("task",),
     "result": ("future",),
     "exception": ("future",),
     "add_done_callback": ("future", "callback", "context?"),
@@ -92,9 +95,11 @@ USAGE = {
     "future": "future fN",
     "set_result": "set_result fN V",
     "set_exception": "set_exception fN EK",
-    "cancel": 'cancel fN  or  cancel fN "msg"',
-    "done": "done fN",
-    "cancelled": "cancelled fN",
+    "cancel": 'cancel fN|tK  or  cancel fN|tK "msg"',
+    "done": "done fN|tK",
+    "cancelled": "cancelled fN|tK",
+    "cancelling": "cancelling tK",
+    "uncancel": "uncancel tK",
     "result": "result fN",
     "exception": "exception fN",
     "add_done_callback": "add_done_callback fN cK  or  add_done_callback fN cK kJ",
@@ -107,6 +112,8 @@ USAGE = {
     "def": "def cK: STEP; STEP; ...",
 }
 NOT_IN_BODY = {"step", "run", "def", "task", "future", "context"}
+TASK_OR_FUTURE = {"cancel", "done", "cancelled"}
+TASK_STEPS = {"cancelling", "uncancel"}
 
 
 class TraceError(Exception):
@@ -223,6 +230,8 @@ def parse_simple(text, line, in_body):
         parsed += [parse_name(a, "future", line) for a in args[1:]]
         return Step(kind, parsed, text, line)
     sig = SIGNATURES[kind]
+    if kind in TASK_OR_FUTURE and args and args[0].startswith("t"):
+        sig = ("task",) + sig[1:]  # version 1.1: the step names a task
     required = [s for s in sig if not s.endswith("?")]
     if not len(required) <= len(args) <= len(sig):
         raise TraceError(line, "wrong number of arguments for %s; usage: %s" % (kind, USAGE[kind]))
@@ -290,6 +299,9 @@ def parse_trace(text):
                 use_future(f, line)
         elif k == "var":
             has_var = True
+        elif k in TASK_STEPS or (k in TASK_OR_FUTURE and a[0].startswith("t")):
+            if a[0] not in tasks:
+                raise TraceError(line, "%s is not defined (it needs an earlier 'task %s ...')" % (a[0], a[0]))
         elif k in ("step", "run"):
             for name, at in body_mentions:
                 cb_first_use.setdefault(name, at)
@@ -542,6 +554,19 @@ class Replayer:
                         )
             events, self.events = self.events, None
             return " ".join(events) if events else "-"
+        if a[0].startswith("t"):
+            task = self.tasks[a[0]]
+            if k == "cancel":
+                return str(task.cancel(*a[1:]))
+            if k == "done":
+                return str(task.done())
+            if k == "cancelled":
+                return str(task.cancelled())
+            if k == "cancelling":
+                return str(task.cancelling())
+            if k == "uncancel":
+                return str(task.uncancel())
+            raise OracleBug("unexpected task step %r" % (k,))
         fut = self.futures[a[0]]
         try:
             if k == "set_result":
@@ -696,8 +721,9 @@ MESSAGES = ["stop", "bye now", "x", "", "wait; why", "done -- twice", "m1"]
 
 
 class Gen:
-    def __init__(self, rng):
+    def __init__(self, rng, v11=False):
         self.r = rng
+        self.v11 = v11  # draw the task steps of format 1.1 too
         self.futures = []
         self.callbacks = []  # (name, has_body)
         self.contexts = []
@@ -775,7 +801,16 @@ class Gen:
         if r < 0.75:
             self.used_var = True
             return "var %d" % self.value()
+        if self.v11 and self.ntasks and r < 0.85:
+            return self.task_step()
         return self.query()
+
+    def task_step(self):
+        t = "t%d" % self.r.randrange(self.ntasks)
+        r = self.r.random()
+        if r < 0.45:
+            return "cancel %s%s" % (t, self.message_arg())
+        return "%s %s" % (self.r.choice(["done", "cancelled", "cancelling", "uncancel"]), t)
 
     def top_step(self):
         r = self.r.random()
@@ -808,6 +843,8 @@ class Gen:
             self.ntasks += 1
             fs = [self.future(self.r.choice(["pending", "pending", "done"])) for _ in range(self.r.randint(1, 3))]
             return "task %s %s" % (name, " ".join(fs))
+        if self.v11 and self.ntasks and r < 0.87:
+            return self.task_step()
         if r < 0.92:
             return "step"
         return "run"
@@ -822,14 +859,15 @@ class Gen:
         while len(lines) < nsteps - 1:
             lines.append(self.top_step())
         lines.append("run")
-        header = "# random trace: cpython_oracle.py gen --seed %d, trace %d\n" % (seed, index)
+        flag = " --format 1.1" if self.v11 else ""
+        header = "# random trace: cpython_oracle.py gen --seed %d%s, trace %d\n" % (seed, flag, index)
         return header + "".join(l + "\n" for l in lines)
 
 
-def gen_one(seed, index):
+def gen_one(seed, index, v11=False):
     rng = random.Random("%d:%d" % (seed, index))
     for _ in range(100):
-        text = Gen(rng).trace(seed, index)
+        text = Gen(rng, v11).trace(seed, index)
         try:
             trace = parse_trace(text)
             outcomes = replay_trace(trace)
@@ -851,7 +889,7 @@ def cmd_gen(args):
     for i in range(args.count):
         name = "random-%d-%0*d.trace" % (args.seed, width, i)
         with open(os.path.join(args.out, name), "w", encoding="utf-8", newline="") as fh:
-            fh.write(gen_one(args.seed, i))
+            fh.write(gen_one(args.seed, i, args.format == "1.1"))
     print("wrote %d traces to %s" % (args.count, args.out), file=sys.stderr)
     return 0
 
@@ -883,6 +921,9 @@ def main(argv=None):
     p_gen.add_argument("--seed", type=int, required=True)
     p_gen.add_argument("--count", type=int, required=True)
     p_gen.add_argument("--out", required=True, metavar="DIR")
+    p_gen.add_argument("--format", choices=["1", "1.1"], default="1",
+                       help="1.1 also draws the task steps (cancel tK, done tK, cancelled tK, cancelling tK, "
+                       "uncancel tK); the default keeps version 1's output for every seed")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -98,6 +98,16 @@ pub enum Step {
     Context(u8),
     /// `task tK fA fB ...`
     Task(u8, Vec<u8>),
+    /// `cancel tK` / `cancel tK "msg"` (version 1.1)
+    CancelTask(u8, Option<String>),
+    /// `done tK` (version 1.1)
+    TaskDone(u8),
+    /// `cancelled tK` (version 1.1)
+    TaskCancelled(u8),
+    /// `cancelling tK` (version 1.1)
+    Cancelling(u8),
+    /// `uncancel tK` (version 1.1)
+    Uncancel(u8),
     /// `step`
     Step,
     /// `run`
@@ -113,6 +123,12 @@ impl fmt::Display for Step {
             Step::SetException(n, e) => write!(f, "set_exception f{n} E{e}"),
             Step::Cancel(n, None) => write!(f, "cancel f{n}"),
             Step::Cancel(n, Some(m)) => write!(f, "cancel f{n} \"{m}\""),
+            Step::CancelTask(t, None) => write!(f, "cancel t{t}"),
+            Step::CancelTask(t, Some(m)) => write!(f, "cancel t{t} \"{m}\""),
+            Step::TaskDone(t) => write!(f, "done t{t}"),
+            Step::TaskCancelled(t) => write!(f, "cancelled t{t}"),
+            Step::Cancelling(t) => write!(f, "cancelling t{t}"),
+            Step::Uncancel(t) => write!(f, "uncancel t{t}"),
             Step::Done(n) => write!(f, "done f{n}"),
             Step::Cancelled(n) => write!(f, "cancelled f{n}"),
             Step::Result(n) => write!(f, "result f{n}"),

@@ -180,9 +180,11 @@ const USAGE: &[(&str, &str)] = &[
     ("future", "future fN"),
     ("set_result", "set_result fN V"),
     ("set_exception", "set_exception fN EK"),
-    ("cancel", "cancel fN  or  cancel fN \"msg\""),
-    ("done", "done fN"),
-    ("cancelled", "cancelled fN"),
+    ("cancel", "cancel fN|tK  or  cancel fN|tK \"msg\""),
+    ("done", "done fN|tK"),
+    ("cancelled", "cancelled fN|tK"),
+    ("cancelling", "cancelling tK"),
+    ("uncancel", "uncancel tK"),
     ("result", "result fN"),
     ("exception", "exception fN"),
     (
@@ -235,6 +237,9 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
         }
     };
     let f = |i: usize| parse_name(args[i], Kind::Future, line);
+    let t = |i: usize| parse_name(args[i], Kind::Task, line);
+    // `cancel`, `done` and `cancelled` take a future or (1.1) a task.
+    let names_task = args.first().is_some_and(|a| a.starts_with('t'));
     Ok(match kind {
         "def" => {
             return Err(TraceError::new(
@@ -271,15 +276,35 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
                 Some(m) => Some(parse_message(m, line)?),
                 None => None,
             };
-            Step::Cancel(f(0)?, msg)
+            if names_task {
+                Step::CancelTask(t(0)?, msg)
+            } else {
+                Step::Cancel(f(0)?, msg)
+            }
         }
         "done" => {
             arity(1, 1)?;
-            Step::Done(f(0)?)
+            if names_task {
+                Step::TaskDone(t(0)?)
+            } else {
+                Step::Done(f(0)?)
+            }
         }
         "cancelled" => {
             arity(1, 1)?;
-            Step::Cancelled(f(0)?)
+            if names_task {
+                Step::TaskCancelled(t(0)?)
+            } else {
+                Step::Cancelled(f(0)?)
+            }
+        }
+        "cancelling" => {
+            arity(1, 1)?;
+            Step::Cancelling(t(0)?)
+        }
+        "uncancel" => {
+            arity(1, 1)?;
+            Step::Uncancel(t(0)?)
         }
         "result" => {
             arity(1, 1)?;
@@ -360,6 +385,17 @@ impl Names {
         }
     }
 
+    fn use_task(&self, t: u8, line: usize) -> Result<(), TraceError> {
+        if self.tasks[t as usize] {
+            Ok(())
+        } else {
+            Err(TraceError::new(
+                line,
+                format!("t{t} is not defined (it needs an earlier 'task t{t} ...')"),
+            ))
+        }
+    }
+
     fn define(set: &mut [bool; 100], letter: char, n: u8, line: usize) -> Result<(), TraceError> {
         if std::mem::replace(&mut set[n as usize], true) {
             Err(TraceError::new(
@@ -429,6 +465,11 @@ impl Names {
             | Step::Cancelled(f)
             | Step::Result(f)
             | Step::Exception(f) => self.use_future(*f, line),
+            Step::CancelTask(t, _)
+            | Step::TaskDone(t)
+            | Step::TaskCancelled(t)
+            | Step::Cancelling(t)
+            | Step::Uncancel(t) => self.use_task(*t, line),
         }
     }
 }

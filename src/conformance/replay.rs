@@ -188,6 +188,14 @@ impl Replayer {
         }
     }
 
+    fn task(&self, t: u8) -> Option<Task<()>> {
+        let task = find(&self.state.borrow().tasks, t);
+        if task.is_none() {
+            self.fail(0, format!("t{t} used before it exists"));
+        }
+        task
+    }
+
     fn future(&self, n: u8) -> Future<i64> {
         match find(&self.state.borrow().futures, n) {
             Some(f) => f,
@@ -445,6 +453,13 @@ impl Replayer {
                 .future(*f)
                 .remove_done_callback(&self.callback(*c))
                 .to_string(),
+            Step::CancelTask(t, msg) => {
+                py_bool(self.task(*t).is_some_and(|t| t.cancel(msg.as_deref())))
+            }
+            Step::TaskDone(t) => py_bool(self.task(*t).is_some_and(|t| t.done())),
+            Step::TaskCancelled(t) => py_bool(self.task(*t).is_some_and(|t| t.cancelled())),
+            Step::Cancelling(t) => self.task(*t).map_or(0, |t| t.cancelling()).to_string(),
+            Step::Uncancel(t) => self.task(*t).map_or(0, |t| t.uncancel()).to_string(),
         })
     }
 }

@@ -178,6 +178,13 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
     fn retrieve(&self) {
         let _ = self.read(Operation::Result);
     }
+
+    fn cancelled_message(&self) -> Option<Option<Arc<str>>> {
+        match &*self.state.borrow() {
+            State::Cancelled(m) => Some(m.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// `asyncio.Future` bound to the scheduler `S`: the result of an operation

@@ -70,4 +70,7 @@ pub trait AnyFuture: Any {
     /// it (CPython's `Task.__wakeup` calls `result()` on the future that
     /// woke it).
     fn retrieve(&self);
+    /// `Some(msg)` when CANCELLED (with its message, if any), else `None`:
+    /// the error a cancelled future's wake-up passes on to its task.
+    fn cancelled_message(&self) -> Option<Option<Arc<str>>>;
 }

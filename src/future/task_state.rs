@@ -183,7 +183,18 @@ impl TaskState {
                 }
             }
             Request::Clear => self.request_message.set(None),
-            Request::Throw => self.thrown.set(self.request_message.take()),
+            Request::Throw => {
+                // Woken by a cancelled future, the task is thrown that
+                // future's error, with its message, not the request's
+                // (CPython's `__wakeup` passes `future.result()`'s error on
+                // to `__step`, which keeps a CancelledError: TASK-CANCEL-6).
+                let request = self.request_message.take();
+                let thrown = match &input {
+                    Input::Wakeup(f) => f.cancelled_message().unwrap_or(request),
+                    _ => request,
+                };
+                self.thrown.set(thrown);
+            }
         }
         let action = cell.action;
         if matches!(input, Input::Cancel(_)) && action != TaskAction::Nothing {

@@ -119,6 +119,16 @@ pub struct TaskState {
     pub finished: bool,
     /// The task's context (a copy of the current context at creation).
     pub context: ContextId,
+    /// Whether the task itself ended cancelled (cancelled before its first
+    /// step: the coroutine never ran).
+    pub cancelled: bool,
+    /// The future the task is suspended on with its wake-up registered
+    /// (CPython's `_fut_waiter`), from the suspension to the next step.
+    pub waiter: Option<u8>,
+    /// A cancel request for the next step (`_must_cancel`) and its message.
+    pub must_cancel: Option<Option<String>>,
+    /// `cancelling()` (3.11's `_num_cancels_requested`).
+    pub cancel_requests: u32,
 }
 
 /// A step the model cannot run: the trace is not well formed, or `run`
@@ -210,6 +220,10 @@ fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
         }
         Step::Var(v) => v.hash(state),
         Step::Task(t, fs) => (t, fs).hash(state),
+        Step::CancelTask(t, m) => (t, m).hash(state),
+        Step::TaskDone(t) | Step::TaskCancelled(t) | Step::Cancelling(t) | Step::Uncancel(t) => {
+            t.hash(state);
+        }
         Step::Step | Step::Run => {}
     }
 }
@@ -297,6 +311,10 @@ impl Model {
                         position: 0,
                         finished: false,
                         context,
+                        cancelled: false,
+                        waiter: None,
+                        must_cancel: None,
+                        cancel_requests: 0,
                     },
                 );
                 self.ready.push_back(Ready::FirstStep(*t));
@@ -385,6 +403,18 @@ impl Model {
             Step::Cancel(f, msg) => Ok(py_bool(
                 self.complete(*f, FutureState::Cancelled(msg.clone()))?,
             )),
+            Step::CancelTask(t, msg) => self.cancel_task(*t, msg).map(py_bool),
+            Step::TaskDone(t) => {
+                let task = self.task(*t)?;
+                Ok(py_bool(task.finished || task.cancelled))
+            }
+            Step::TaskCancelled(t) => Ok(py_bool(self.task(*t)?.cancelled)),
+            Step::Cancelling(t) => Ok(self.task(*t)?.cancel_requests.to_string()),
+            Step::Uncancel(t) => {
+                let task = self.task_mut(*t)?;
+                task.cancel_requests = task.cancel_requests.saturating_sub(1);
+                Ok(task.cancel_requests.to_string())
+            }
             Step::Done(f) => Ok(py_bool(!matches!(self.state(*f)?, FutureState::Pending(_)))),
             Step::Cancelled(f) => Ok(py_bool(matches!(
                 self.state(*f)?,
@@ -471,13 +501,19 @@ impl Model {
                     ..
                 } => {
                     self.current = context;
-                    let r = self.advance(t, events);
+                    let r = match self.begin_step(t, false, events) {
+                        Ok(true) => self.advance(t, events),
+                        other => other.map(drop),
+                    };
                     self.current = saved;
                     r?;
                 }
                 Ready::FirstStep(t) => {
                     self.current = self.task(t)?.context;
-                    let r = self.advance(t, events);
+                    let r = match self.begin_step(t, true, events) {
+                        Ok(true) => self.advance(t, events),
+                        other => other.map(drop),
+                    };
                     self.current = saved;
                     r?;
                 }
@@ -509,6 +545,66 @@ impl Model {
         Ok(text)
     }
 
+    fn task_mut(&mut self, t: u8) -> Result<&mut TaskState, ModelError> {
+        self.tasks
+            .get_mut(&t)
+            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
+    }
+
+    /// `task.cancel(msg)` as CPython 3.11's Task does it: false once done;
+    /// otherwise the request is counted, and passed on to the future the
+    /// task waits on; when that refuses (or there is none) the next step
+    /// throws `CancelledError(msg)` instead (TASK-CANCEL-1, TASK-CANCEL-2,
+    /// TASK-CANCEL-4).
+    fn cancel_task(&mut self, t: u8, msg: &Option<String>) -> Result<bool, ModelError> {
+        let task = self.task_mut(t)?;
+        if task.finished || task.cancelled {
+            return Ok(false);
+        }
+        task.cancel_requests += 1;
+        if let Some(f) = task.waiter {
+            if self.complete(f, FutureState::Cancelled(msg.clone()))? {
+                return Ok(true);
+            }
+        }
+        self.task_mut(t)?.must_cancel = Some(msg.clone());
+        Ok(true)
+    }
+
+    /// A step of task `t` begins: it no longer waits on a future; a pending
+    /// cancel request is thrown into the coroutine. Returns whether the
+    /// task goes on running its coroutine normally.
+    fn begin_step(
+        &mut self,
+        t: u8,
+        first: bool,
+        events: &mut Vec<String>,
+    ) -> Result<bool, ModelError> {
+        let task = self.task_mut(t)?;
+        task.waiter = None;
+        let Some(message) = task.must_cancel.take() else {
+            return Ok(true);
+        };
+        let position = task.position;
+        if first {
+            // Thrown into a coroutine that never ran: the task is cancelled
+            // and none of its code runs.
+            task.cancelled = true;
+            return Ok(false);
+        }
+        // Thrown at the await the coroutine is suspended in; the body logs
+        // it and returns. A wake-up from a cancelled future throws that
+        // future's error (its message), CPython's `__wakeup` passing it on.
+        let f = task.awaits[position];
+        let message = match self.state(f)? {
+            FutureState::Cancelled(m) => m.clone(),
+            _ => message,
+        };
+        events.push(format!("t{t}:f{f}!{}", render_cancelled(&message)));
+        self.finish(t);
+        Ok(false)
+    }
+
     fn task(&self, t: u8) -> Result<&TaskState, ModelError> {
         self.tasks
             .get(&t)
@@ -535,6 +631,7 @@ impl Model {
                         callee: Callee::Wakeup(t),
                         context: task.context,
                     });
+                    self.task_mut(t)?.waiter = Some(f);
                     return Ok(());
                 }
                 FutureState::Result(v) => {
