@@ -9,6 +9,7 @@
 mod callbacks;
 mod core;
 mod inspect;
+mod resolver;
 mod schedule;
 mod state;
 pub mod table;
@@ -18,6 +19,7 @@ pub mod task_table;
 pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry};
 pub use self::core::Future;
 pub(crate) use self::core::TaskRole;
+pub use self::resolver::Resolver;
 pub use self::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 pub(crate) use self::state::Completion;
 pub use self::table::{Operation, Outcome, Role, StateKind, Text, Transition};
