@@ -269,3 +269,26 @@ fn test_resolver_cancelled_reads_the_future() {
     assert_eq!(format!("{resolver:?}"), "Resolver { state: \"CANCELLED\" }");
     assert_eq!(resolver.set_result(1), Err(1));
 }
+
+#[test]
+fn test_trace_resolver_steps_are_checked_when_parsed() {
+    // FUT-RESOLVER-4 in the trace format: a resolver used twice does not
+    // compile in Rust, so the trace is malformed; so is a resolver step on
+    // a future made without one, or inside a body (which may run twice).
+    use asyncio_future::trace::parse;
+    let ok = "future_with_resolver f0\nresolver_set_result f0 1\n";
+    assert!(parse(ok).is_ok());
+    let twice = "future_with_resolver f0\ndrop_resolver f0\nresolver_set_result f0 1\n";
+    let e = parse(twice).unwrap_err();
+    assert_eq!(
+        (e.line, e.reason.as_str()),
+        (3, "the resolver of f0 was already used on line 2")
+    );
+    let none = "future f0\nresolver_set_exception f0 E1\n";
+    assert_eq!(parse(none).unwrap_err().line, 2);
+    let body = "future_with_resolver f0\ndef c0: drop_resolver f0\n";
+    assert!(parse(body)
+        .unwrap_err()
+        .reason
+        .contains("not allowed in a callback body"));
+}

@@ -178,6 +178,10 @@ fn split_body(body: &str, line: usize) -> Result<Vec<&str>, TraceError> {
 
 const USAGE: &[(&str, &str)] = &[
     ("future", "future fN"),
+    ("future_with_resolver", "future_with_resolver fN"),
+    ("resolver_set_result", "resolver_set_result fN V"),
+    ("resolver_set_exception", "resolver_set_exception fN EK"),
+    ("drop_resolver", "drop_resolver fN"),
     ("set_result", "set_result fN V"),
     ("set_exception", "set_exception fN EK"),
     ("cancel", "cancel fN  or  cancel fN \"msg\""),
@@ -206,7 +210,20 @@ fn usage(kind: &str) -> &'static str {
 }
 
 /// Steps that may not appear in a callback body.
-const NOT_IN_BODY: &[&str] = &["step", "run", "def", "task", "future", "context"];
+/// The resolver's steps are top-level only: a body may run several times,
+/// and a resolver is used once.
+const NOT_IN_BODY: &[&str] = &[
+    "step",
+    "run",
+    "def",
+    "task",
+    "future",
+    "context",
+    "future_with_resolver",
+    "resolver_set_result",
+    "resolver_set_exception",
+    "drop_resolver",
+];
 
 fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceError> {
     let tokens = tokenize(text, line)?;
@@ -256,6 +273,22 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
         "future" => {
             arity(1, 1)?;
             Step::Future(f(0)?)
+        }
+        "future_with_resolver" => {
+            arity(1, 1)?;
+            Step::FutureWithResolver(f(0)?)
+        }
+        "resolver_set_result" => {
+            arity(2, 2)?;
+            Step::ResolverSetResult(f(0)?, parse_int(args[1], line)?)
+        }
+        "resolver_set_exception" => {
+            arity(2, 2)?;
+            Step::ResolverSetException(f(0)?, parse_name(args[1], Kind::Exception, line)?)
+        }
+        "drop_resolver" => {
+            arity(1, 1)?;
+            Step::DropResolver(f(0)?)
         }
         "set_result" => {
             arity(2, 2)?;
@@ -328,6 +361,8 @@ struct Names {
     tasks: [bool; 100],
     callback_defined: [bool; 100],
     callback_first_use: [Option<usize>; 100],
+    /// fN's resolver: `None` without one, `Some(line)` once used there.
+    resolvers: [Option<Option<usize>>; 100],
     has_var: bool,
 }
 
@@ -339,6 +374,7 @@ impl Default for Names {
             tasks: [false; 100],
             callback_defined: [false; 100],
             callback_first_use: [None; 100],
+            resolvers: [None; 100],
             has_var: false,
         }
     }
@@ -367,9 +403,37 @@ impl Names {
         }
     }
 
+    /// Uses fN's resolver, which is then moved: a second use is an error,
+    /// as it would not compile in Rust.
+    fn use_resolver(&mut self, n: u8, line: usize) -> Result<(), TraceError> {
+        self.use_future(n, line)?;
+        match &mut self.resolvers[n as usize] {
+            None => Err(TraceError::new(
+                line,
+                format!("f{n} has no resolver (it needs 'future_with_resolver f{n}')"),
+            )),
+            Some(Some(used)) => Err(TraceError::new(
+                line,
+                format!("the resolver of f{n} was already used on line {used}"),
+            )),
+            Some(unused) => {
+                *unused = Some(line);
+                Ok(())
+            }
+        }
+    }
+
     fn check(&mut self, step: &Step, line: usize) -> Result<(), TraceError> {
         match step {
             Step::Future(n) => Self::define(&mut self.futures, 'f', *n, line),
+            Step::FutureWithResolver(n) => {
+                Self::define(&mut self.futures, 'f', *n, line)?;
+                self.resolvers[*n as usize] = Some(None);
+                Ok(())
+            }
+            Step::ResolverSetResult(f, _)
+            | Step::ResolverSetException(f, _)
+            | Step::DropResolver(f) => self.use_resolver(*f, line),
             Step::Context(k) => Self::define(&mut self.contexts, 'k', *k, line),
             Step::Task(t, fs) => {
                 Self::define(&mut self.tasks, 't', *t, line)?;

@@ -36,14 +36,20 @@
 //!   registers the task's wake-up (in the task's context) and suspends; the
 //!   wake-up resumes the task in that slot; awaiting a done future does not
 //!   suspend.
+//! - FUT-RESOLVER-1 / FUT-RESOLVER-2 / FUT-RESOLVER-3: a future made with a
+//!   resolver; the resolver's completion is the future's on PENDING and
+//!   hands its payload back otherwise; dropping it changes nothing
+//!   (module `resolver`).
 
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 pub use asyncio_future::trace::Step;
+
+mod resolver;
 
 /// How many iterations `run` may take before the trace counts as not
 /// settling (the same bound as the oracle and the crate).
@@ -168,6 +174,8 @@ pub struct Model {
     pub tasks: BTreeMap<u8, TaskState>,
     /// The loop's ready queue, first entry first.
     pub ready: VecDeque<Ready>,
+    /// The futures whose resolver exists and is not used yet.
+    pub resolvers: BTreeSet<u8>,
 }
 
 impl Hash for Model {
@@ -185,6 +193,7 @@ impl Hash for Model {
         self.current.hash(state);
         self.tasks.hash(state);
         self.ready.hash(state);
+        self.resolvers.hash(state);
     }
 }
 
@@ -197,7 +206,11 @@ fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
         | Step::Cancelled(n)
         | Step::Result(n)
         | Step::Exception(n)
-        | Step::Context(n) => n.hash(state),
+        | Step::Context(n)
+        | Step::FutureWithResolver(n)
+        | Step::DropResolver(n) => n.hash(state),
+        Step::ResolverSetResult(f, v) => (f, v).hash(state),
+        Step::ResolverSetException(f, e) => (f, e).hash(state),
         Step::SetResult(f, v) => (f, v).hash(state),
         Step::SetException(f, e) => (f, e).hash(state),
         Step::Cancel(f, m) => (f, m).hash(state),
@@ -263,6 +276,7 @@ impl Model {
             current: TOP_LEVEL,
             tasks: BTreeMap::new(),
             ready: VecDeque::new(),
+            resolvers: BTreeSet::new(),
         }
     }
 
@@ -277,6 +291,10 @@ impl Model {
                 self.bodies.insert(*c, body.clone());
                 Ok("ok".to_owned())
             }
+            Step::FutureWithResolver(_)
+            | Step::ResolverSetResult(..)
+            | Step::ResolverSetException(..)
+            | Step::DropResolver(_) => self.resolver_step(step),
             Step::Context(k) => {
                 // contextvars.copy_context(): a new object, a snapshot.
                 let copy = self.copy_current();
