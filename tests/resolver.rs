@@ -106,19 +106,50 @@ fn test_cancelled_resolver_set_exception() {
     assert_eq!(reports.len(), 0);
 }
 
-#[test]
-fn test_result_resolver_set_result() {
-    // FUT-RESOLVER-2: completed through the future itself first; the
-    // resolver's value comes back, the first result stays.
+/// FUT-RESOLVER-2 in a done `kind`: the very value comes back, the state
+/// stays, nothing is scheduled. Returns the future for further checks.
+fn hands_back_result(kind: StateKind) -> Future<i32> {
     let lp = EventLoop::new();
-    let (fut, resolver) = in_state(&lp, StateKind::Result);
+    let (fut, resolver) = in_state(&lp, kind);
     assert_eq!(resolver.set_result(2), Err(2));
-    assert_eq!(fut.result(), Ok(1));
+    assert_eq!(fut.state_kind(), kind);
     assert_eq!(lp.ready_count(), 0);
+    fut
+}
+
+/// FUT-RESOLVER-2 in a done `kind`, for an exception: the same object comes
+/// back and is not stored.
+fn hands_back_exception(kind: StateKind) -> Future<i32> {
+    let lp = EventLoop::new();
+    let (fut, resolver) = in_state(&lp, kind);
+    let e = Exception::new("KeyError", "second");
+    assert!(resolver.set_exception(e.clone()).unwrap_err().is(&e));
+    assert_eq!(fut.state_kind(), kind);
+    assert_eq!(lp.ready_count(), 0);
+    if let Ok(Some(stored)) = fut.exception() {
+        assert!(!stored.is(&e), "the handed-back exception was stored");
+    }
+    fut
 }
 
 #[test]
-fn test_exception_unretrieved_resolver_set_result() {
+fn test_finished_result_resolver_set_result() {
+    // FUT-RESOLVER-2: completed through the future itself first; the
+    // resolver's value comes back, the first result stays.
+    assert_eq!(hands_back_result(StateKind::Result).result(), Ok(1));
+}
+
+#[test]
+fn test_finished_result_resolver_set_exception() {
+    // FUT-RESOLVER-2
+    assert_eq!(
+        hands_back_exception(StateKind::Result).exception(),
+        Ok(None)
+    );
+}
+
+#[test]
+fn test_finished_exception_resolver_set_result() {
     // FUT-RESOLVER-2: handing back does not read the exception: it stays
     // unretrieved and is reported when the last handle goes (FUT-LOG-1).
     let lp = EventLoop::new();
@@ -131,16 +162,21 @@ fn test_exception_unretrieved_resolver_set_result() {
 }
 
 #[test]
-fn test_exception_retrieved_resolver_set_exception() {
+fn test_finished_exception_resolver_set_exception() {
     // FUT-RESOLVER-2
-    let lp = EventLoop::new();
-    let (fut, resolver) = in_state(&lp, StateKind::ExceptionRetrieved);
-    let e = Exception::new("KeyError", "second");
-    assert!(resolver.set_exception(e.clone()).unwrap_err().is(&e));
-    match fut.exception() {
-        Ok(Some(got)) => assert!(!got.is(&e)),
-        other => panic!("expected the first exception, got {other:?}"),
-    }
+    hands_back_exception(StateKind::ExceptionUnretrieved);
+}
+
+#[test]
+fn test_finished_exception_retrieved_resolver_set_result() {
+    // FUT-RESOLVER-2
+    hands_back_result(StateKind::ExceptionRetrieved);
+}
+
+#[test]
+fn test_finished_exception_retrieved_resolver_set_exception() {
+    // FUT-RESOLVER-2
+    hands_back_exception(StateKind::ExceptionRetrieved);
 }
 
 #[test]
@@ -161,20 +197,71 @@ fn test_pending_drop_resolver() {
     assert_eq!(log.get(), ["a"]);
 }
 
+/// FUT-RESOLVER-3 in a done `kind`: the state stays, nothing is
+/// scheduled, and the drop is no "never retrieved" report (only the
+/// future's last handle is, FUT-LOG-1).
+fn drop_in(kind: StateKind) {
+    let lp = EventLoop::new();
+    let reports = Reports::install(&lp);
+    let (fut, resolver) = in_state(&lp, kind);
+    drop(resolver);
+    assert_eq!(fut.state_kind(), kind);
+    assert_eq!(lp.ready_count(), 0, "{kind:?}");
+    assert_eq!(reports.len(), 0, "{kind:?}");
+}
+
 #[test]
-fn test_done_drop_resolver() {
-    // FUT-RESOLVER-3 in every done state: the state stays, nothing is
-    // scheduled, and the drop is no "never retrieved" report (only the
-    // future's last handle is, FUT-LOG-1).
+fn test_finished_result_drop_resolver() {
+    // FUT-RESOLVER-3
+    drop_in(StateKind::Result);
+}
+
+#[test]
+fn test_finished_exception_drop_resolver() {
+    // FUT-RESOLVER-3
+    drop_in(StateKind::ExceptionUnretrieved);
+}
+
+#[test]
+fn test_finished_exception_retrieved_drop_resolver() {
+    // FUT-RESOLVER-3
+    drop_in(StateKind::ExceptionRetrieved);
+}
+
+#[test]
+fn test_cancelled_drop_resolver() {
+    // FUT-RESOLVER-3
+    drop_in(StateKind::Cancelled);
+}
+
+/// FUT-TABLE-1 for the resolver's rows: every cell has its test here,
+/// named `test_<state>_<row>` as in tests/state_table.rs.
+#[test]
+fn test_every_resolver_cell_has_its_test() {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/resolver.rs"))
+        .expect("tests/resolver.rs");
+    let state = |kind: StateKind| match kind {
+        StateKind::Pending => "pending",
+        StateKind::Result => "finished_result",
+        StateKind::ExceptionUnretrieved => "finished_exception",
+        StateKind::ExceptionRetrieved => "finished_exception_retrieved",
+        StateKind::Cancelled => "cancelled",
+    };
+    let mut missing = Vec::new();
     for kind in StateKind::ALL {
-        let lp = EventLoop::new();
-        let reports = Reports::install(&lp);
-        let (fut, resolver) = in_state(&lp, kind);
-        drop(resolver);
-        assert_eq!(fut.state_kind(), kind);
-        assert_eq!(lp.ready_count(), 0, "{kind:?}");
-        assert_eq!(reports.len(), 0, "{kind:?}");
+        for op in Operation::ALL.into_iter().filter(|op| op.is_resolver()) {
+            let row = match op {
+                Operation::ResolverSetResult => "resolver_set_result",
+                Operation::ResolverSetException => "resolver_set_exception",
+                _ => "drop_resolver",
+            };
+            let name = format!("fn test_{}_{row}()", state(kind));
+            if !source.contains(&name) {
+                missing.push(name);
+            }
+        }
     }
+    assert!(missing.is_empty(), "missing: {missing:?}");
 }
 
 #[test]
