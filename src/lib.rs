@@ -27,11 +27,13 @@
 //!
 //! ## `Resolver` or `set_result`?
 //!
-//! When Rust code produces the value (a timer, an I/O completion, a bridge
-//! from a channel or a thread through [`LoopHandle`]), make the future with
-//! its [`Resolver`] and hand the resolver to the producer: there is one
+//! When Rust code on the loop produces the value (a timer callback, an I/O
+//! completion, a task feeding a result back), make the future with its
+//! [`Resolver`] and hand the resolver to the producer: there is one
 //! producer, it completes at most once, and a cancelled consumer gives its
-//! value back instead of an error to ignore. When porting asyncio code that
+//! value back instead of an error to ignore. The resolver, like the future,
+//! stays on the loop's thread (`!Send`); a producer on another thread uses
+//! [`ConcurrentFuture`] and [`wrap_future`]. When porting asyncio code that
 //! calls `fut.set_result(v)` itself (or where several parties may complete
 //! the same future, as `asyncio.wait_for` or `gather` do), use the
 //! Python-shaped [`Future::set_result`]: it is CPython's method, with its

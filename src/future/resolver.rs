@@ -83,9 +83,9 @@ use crate::error::Exception;
 /// a resolver unused does nothing: the future stays as it is, and can still
 /// be completed through its own methods (`FUT-RESOLVER-3`).
 ///
-/// Prefer it when Rust code produces the value (a timer, an I/O callback, a
-/// channel bridge): the one producer cannot complete twice and never has
-/// an error to ignore. Use [`Future::set_result`] when porting asyncio code
+/// Prefer it when Rust code on the loop produces the value (a timer
+/// callback, an I/O completion, a task feeding a result back): the one
+/// producer cannot complete twice and never has an error to ignore. Use [`Future::set_result`] when porting asyncio code
 /// that calls `fut.set_result` itself.
 ///
 /// ```
