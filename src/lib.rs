@@ -19,6 +19,39 @@
 //!   an exception handler, and a virtual clock for deterministic tests.
 //! - [`Task`]: a Rust future driven by the loop; `fut.await` inside a task
 //!   resumes in the awaited future's done-callback slot, as in CPython.
+//! - [`Resolver`]: the write half a future can be made with
+//!   ([`EventLoop::create_future_with_resolver`]). Its `set_result(self, v)`
+//!   consumes it, so a second completion does not compile, and gives the
+//!   value back (`Err(v)`) when the future was cancelled meanwhile instead
+//!   of raising `InvalidStateError`.
+//!
+//! ## `Resolver` or `set_result`?
+//!
+//! When Rust code on the loop produces the value (a timer callback, an I/O
+//! completion, a task feeding a result back), make the future with its
+//! [`Resolver`] and hand the resolver to the producer: there is one
+//! producer, it completes at most once, and a cancelled consumer gives its
+//! value back instead of an error to ignore. The resolver, like the future,
+//! stays on the loop's thread (`!Send`); a producer on another thread uses
+//! [`ConcurrentFuture`] and [`wrap_future`]. When porting asyncio code that
+//! calls `fut.set_result(v)` itself (or where several parties may complete
+//! the same future, as `asyncio.wait_for` or `gather` do), use the
+//! Python-shaped [`Future::set_result`]: it is CPython's method, with its
+//! `InvalidStateError` when the future is already done. Both go through the
+//! same transition table.
+//!
+//! ```
+//! use asyncio_future::EventLoop;
+//!
+//! let lp = EventLoop::with_virtual_clock();
+//! let (fut, resolver) = lp.create_future_with_resolver::<u32>();
+//! lp.call_later(0.5, move || {
+//!     if let Err(v) = resolver.set_result(7) {
+//!         println!("nobody wanted {v}");
+//!     }
+//! }).unwrap();
+//! assert_eq!(lp.run_until_complete(&fut), Ok(7));
+//! ```
 //!
 //! ```
 //! use asyncio_future::{EventLoop, FutureError};
@@ -75,6 +108,11 @@ pub use runtime::{
 /// `asyncio.Future` on this crate's [`EventLoop`]: the core's
 /// [`future::Future`] with the loop as its scheduler (the default).
 pub type Future<T, S = EventLoop> = future::Future<T, S>;
+
+/// The write half of a [`Future`] on this crate's [`EventLoop`], made by
+/// [`EventLoop::create_future_with_resolver`]: the core's
+/// [`future::Resolver`] with the loop as its scheduler (the default).
+pub type Resolver<T, S = EventLoop> = future::Resolver<T, S>;
 
 #[doc(hidden)]
 pub use concurrent::wrap_future_chains_in_flight;

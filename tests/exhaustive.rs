@@ -3,7 +3,8 @@
 //! within depth D over a small alphabet, checking every transition against
 //! the crate. `spec/verification.md` says what the bound covers.
 //!
-//! - The world starts from a fixed prelude: `future f0`, `future f1`,
+//! - The world starts from a fixed prelude: `future f0`,
+//!   `future_with_resolver f1`,
 //!   `def c1: var 2; set_result f1 1; add_done_callback f0 c0` (c1 has a
 //!   body acting on another future, setting `var` and adding a callback; c0
 //!   has none). Because c1's body sets `var`, every callback event shows
@@ -12,7 +13,9 @@
 //!   `set_result fN 5`, `set_exception fN E0`, `cancel fN`, `cancel fN "m"`,
 //!   `done fN`, `cancelled fN`, `result fN`, `exception fN`,
 //!   `add_done_callback fN c0|c1` (also with `k0` once it exists),
-//!   `remove_done_callback fN c0|c1`; then `var 1`, `context k0` (once),
+//!   `remove_done_callback fN c0|c1`; f1's resolver, while unused:
+//!   `resolver_set_result f1 5`, `resolver_set_exception f1 E0`,
+//!   `drop_resolver f1`; then `var 1`, `context k0` (once),
 //!   `task t0 f0 f1` (once), `step` and `run`.
 //! - States are deduplicated by the model's canonical form (its context
 //!   arena garbage-collected and renumbered); every transition out of every
@@ -33,7 +36,7 @@
 //! FUT-EXCEPTION-1, FUT-EXCEPTION-2, FUT-CB-1, FUT-CB-2, FUT-CB-3,
 //! FUT-CB-5, FUT-REMOVE-1, FUT-REMOVE-2, CTX-CAPTURE-1, CTX-EXPLICIT-1,
 //! CTX-RUN-1, CTX-TASK-1, TASK-STEP-1, TASK-RESUME-1, FUT-AWAIT-1,
-//! FUT-AWAIT-2, LOOP-ITER-1.
+//! FUT-AWAIT-2, LOOP-ITER-1, FUT-RESOLVER-1, FUT-RESOLVER-2, FUT-RESOLVER-3.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
@@ -62,7 +65,7 @@ fn depth() -> usize {
 fn prelude() -> Vec<Step> {
     vec![
         Step::Future(0),
-        Step::Future(1),
+        Step::FutureWithResolver(1),
         Step::Def(
             1,
             vec![
@@ -95,6 +98,9 @@ fn alphabet() -> Vec<Step> {
         }
     }
     a.extend([
+        Step::ResolverSetResult(1, 5),
+        Step::ResolverSetException(1, 0),
+        Step::DropResolver(1),
         Step::Var(1),
         Step::Context(0),
         Step::Task(0, vec![0, 1]),
@@ -110,6 +116,9 @@ fn applicable(m: &Model, step: &Step) -> bool {
         Step::Context(k) => !m.named.contains_key(k),
         Step::AddDoneCallback(_, _, Some(k)) => m.named.contains_key(k),
         Step::Task(t, _) => !m.tasks.contains_key(t),
+        Step::ResolverSetResult(f, _)
+        | Step::ResolverSetException(f, _)
+        | Step::DropResolver(f) => m.resolvers.contains(f),
         _ => true,
     }
 }

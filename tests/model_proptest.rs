@@ -18,7 +18,12 @@
 //! shrunk and persisted in `proptest-regressions/model_proptest.txt`
 //! (committed; set `PROPTEST_DISABLE_FAILURE_PERSISTENCE=1` to not write).
 //!
-//! Rules compared (IDs from `spec/future.md`): FUT-STATE-1, FUT-TABLE-1,
+//! Futures may be made with their resolver (`future_with_resolver`), whose
+//! one use (`resolver_set_result`, `resolver_set_exception`,
+//! `drop_resolver`) is generated while it is unused.
+//!
+//! Rules compared (IDs from `spec/future.md`): FUT-RESOLVER-1,
+//! FUT-RESOLVER-2, FUT-RESOLVER-3, FUT-STATE-1, FUT-TABLE-1,
 //! FUT-SET-1, FUT-SET-2, FUT-SET-3, FUT-CANCEL-1, FUT-CANCEL-2, FUT-CANCEL-3,
 //! FUT-RESULT-1, FUT-EXCEPTION-1, FUT-CB-1, FUT-CB-2, FUT-CB-3, FUT-CB-5,
 //! FUT-REMOVE-1, FUT-REMOVE-2, CTX-CAPTURE-1, CTX-EXPLICIT-1, CTX-RUN-1,
@@ -51,6 +56,8 @@ struct Reference {
     futures: Vec<u8>,
     contexts: Vec<u8>,
     tasks: Vec<u8>,
+    /// Futures whose resolver is not used yet.
+    resolvers: BTreeSet<u8>,
     /// Callbacks with a `def`.
     defined: BTreeSet<u8>,
     /// Callbacks named by an add or remove (top level or in a body).
@@ -77,16 +84,17 @@ impl Reference {
             futures: Vec::new(),
             contexts: Vec::new(),
             tasks: Vec::new(),
+            resolvers: BTreeSet::new(),
             defined: BTreeSet::new(),
             used: BTreeSet::new(),
             model: Model::new(false),
             stuck: false,
             steps: Vec::new(),
         };
-        for n in 0..3 {
+        for n in 0..2 {
             r = RefMachine::apply(r, &Step::Future(n));
         }
-        r
+        RefMachine::apply(r, &Step::FutureWithResolver(2))
     }
 
     fn pending(&self) -> Vec<u8> {
@@ -111,7 +119,10 @@ impl Reference {
     fn allows(&self, step: &Step) -> bool {
         let f_ok = |f: &u8| self.futures.contains(f);
         match step {
-            Step::Future(n) => !self.futures.contains(n),
+            Step::Future(n) | Step::FutureWithResolver(n) => !self.futures.contains(n),
+            Step::ResolverSetResult(f, _)
+            | Step::ResolverSetException(f, _)
+            | Step::DropResolver(f) => self.resolvers.contains(f),
             Step::Context(k) => !self.contexts.contains(k),
             Step::Task(t, fs) => !self.tasks.contains(t) && fs.iter().all(f_ok),
             Step::Def(c, body) => {
@@ -144,6 +155,10 @@ impl Reference {
         match step {
             Step::AddDoneCallback(_, c, _) | Step::RemoveDoneCallback(_, c) if *c == own => false,
             Step::Future(_)
+            | Step::FutureWithResolver(_)
+            | Step::ResolverSetResult(..)
+            | Step::ResolverSetException(..)
+            | Step::DropResolver(_)
             | Step::Context(_)
             | Step::Task(..)
             | Step::Def(..)
@@ -194,6 +209,17 @@ fn completion(r: &Reference) -> BoxedStrategy<Step> {
         4 => (f.clone(), value()).prop_map(|(f, v)| Step::SetResult(f, v)),
         3 => (f.clone(), 0..4u8).prop_map(|(f, e)| Step::SetException(f, e)),
         3 => (f, message()).prop_map(|(f, m)| Step::Cancel(f, m)),
+    ]
+    .boxed()
+}
+
+/// A use of a resolver not used yet (FUT-RESOLVER-1..3).
+fn resolver_use(r: &Reference) -> BoxedStrategy<Step> {
+    let live: Vec<u8> = r.resolvers.iter().copied().collect();
+    prop_oneof![
+        4 => (select(live.clone()), value()).prop_map(|(f, v)| Step::ResolverSetResult(f, v)),
+        3 => (select(live.clone()), 0..4u8).prop_map(|(f, e)| Step::ResolverSetException(f, e)),
+        1 => select(live).prop_map(Step::DropResolver),
     ]
     .boxed()
 }
@@ -309,6 +335,10 @@ impl ReferenceStateMachine for RefMachine {
         let new_future = (0..MAX_FUTURES).find(|n| !r.futures.contains(n));
         if let Some(n) = new_future {
             arms.push((1, Just(Step::Future(n)).boxed()));
+            arms.push((1, Just(Step::FutureWithResolver(n)).boxed()));
+        }
+        if !r.resolvers.is_empty() {
+            arms.push((3, resolver_use(r)));
         }
         let new_context = (0..MAX_CONTEXTS).find(|k| !r.contexts.contains(k));
         if let Some(k) = new_context {
@@ -332,6 +362,15 @@ impl ReferenceStateMachine for RefMachine {
     fn apply(mut r: Reference, step: &Step) -> Reference {
         match step {
             Step::Future(n) => r.futures.push(*n),
+            Step::FutureWithResolver(n) => {
+                r.futures.push(*n);
+                r.resolvers.insert(*n);
+            }
+            Step::ResolverSetResult(f, _)
+            | Step::ResolverSetException(f, _)
+            | Step::DropResolver(f) => {
+                r.resolvers.remove(f);
+            }
             Step::Context(k) => r.contexts.push(*k),
             Step::Task(t, _) => r.tasks.push(*t),
             Step::Def(c, body) => {

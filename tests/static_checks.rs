@@ -1,9 +1,11 @@
 //! Compile-time checks: the Send/Sync matrix of the public types and the
-//! size of the handles (spec FUT-SIZE-1). A failure here fails the build.
+//! size of the handles (spec FUT-SIZE-1, FUT-RESOLVER-4). A failure here
+//! fails the build.
 
 use asyncio_future::{
     Callback, CancelledError, Context, ContextVar, ErrorContext, EventLoop, Exception, Future,
-    FutureError, Handle, InvalidStateError, LoopHandle, RuntimeError, Task, TimerHandle, Token,
+    FutureError, Handle, InvalidStateError, LoopHandle, Resolver, RuntimeError, Task, TimerHandle,
+    Token,
 };
 use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
@@ -17,6 +19,9 @@ assert_not_impl_any!(ContextVar<i32>: Send, Sync);
 assert_not_impl_any!(Token<i32>: Send, Sync);
 assert_not_impl_any!(Handle: Send, Sync);
 assert_not_impl_any!(TimerHandle: Send, Sync);
+// FUT-RESOLVER-4: the one write half is bound to its loop's thread and
+// cannot be duplicated.
+assert_not_impl_any!(Resolver<i32>: Send, Sync, Clone, Copy);
 
 // The ways in from other threads, and the values that cross them.
 assert_impl_all!(LoopHandle: Send, Sync, Clone);
@@ -34,6 +39,9 @@ assert_eq_size!(Task<i32>, usize);
 assert_eq_size!(EventLoop, usize);
 assert_eq_size!(Exception, usize);
 assert_eq_size!(Option<Future<i32>>, usize);
+assert_eq_size!(Resolver<i32>, usize);
+assert_eq_size!(Resolver<[u8; 1024]>, usize);
+assert_eq_size!(Option<Resolver<i32>>, usize);
 
 #[test]
 fn static_checks_compiled() {

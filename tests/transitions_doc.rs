@@ -21,8 +21,10 @@ fn spec_transitions_md_matches_the_table() {
 #[test]
 fn table_invariants() {
     // FUT-STATE-1: only PENDING completes, done states are terminal (their
-    // only move is exception-unretrieved → retrieved), and exactly the three
-    // completing cells schedule callbacks.
+    // only move is exception-unretrieved → retrieved), and exactly the
+    // completing cells (the Future's three, the resolver's two) schedule
+    // callbacks. FUT-RESOLVER-2: the resolver never raises, it hands back;
+    // FUT-RESOLVER-3: dropping it unused does nothing in any state.
     for s in StateKind::ALL {
         for op in Operation::ALL {
             let t = lookup(s, op);
@@ -42,10 +44,25 @@ fn table_invariants() {
                 s == StateKind::Pending
                     && matches!(
                         op,
-                        Operation::SetResult | Operation::SetException | Operation::Cancel
+                        Operation::SetResult
+                            | Operation::SetException
+                            | Operation::Cancel
+                            | Operation::ResolverSetResult
+                            | Operation::ResolverSetException
                     ),
                 "{s:?} {op:?}"
             );
+            if s != StateKind::Pending
+                && matches!(
+                    op,
+                    Operation::ResolverSetResult | Operation::ResolverSetException
+                )
+            {
+                assert_eq!(t.outcome, Outcome::HandsBack, "{s:?} {op:?}");
+            }
+            if op == Operation::DropResolver {
+                assert_eq!((t.next, t.outcome), (None, Outcome::Nothing), "{s:?}");
+            }
             if s != StateKind::Pending
                 && matches!(op, Operation::SetResult | Operation::SetException)
             {
@@ -126,6 +143,11 @@ fn completing_cells_name_the_state_their_payload_makes() {
             (Operation::SetResult, StateKind::Result),
             (Operation::SetException, StateKind::ExceptionUnretrieved),
             (Operation::Cancel, StateKind::Cancelled),
+            (Operation::ResolverSetResult, StateKind::Result),
+            (
+                Operation::ResolverSetException,
+                StateKind::ExceptionUnretrieved,
+            ),
         ];
         for (op, kind) in expect {
             let t = lookup_for(role, StateKind::Pending, op);

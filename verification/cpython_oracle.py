@@ -74,6 +74,10 @@ DEF_RE = re.compile(r"def (c(?:0|[1-9][0-9]?)): ")
 # step kind -> argument signature; '?' marks the optional trailing argument
 SIGNATURES = {
     "future": ("future",),
+    "future_with_resolver": ("future",),
+    "resolver_set_result": ("future", "int"),
+    "resolver_set_exception": ("future", "exception"),
+    "drop_resolver": ("future",),
     "set_result": ("future", "int"),
     "set_exception": ("future", "exception"),
     "cancel": ("future", "message?"),
@@ -93,6 +97,10 @@ SIGNATURES = {
 }
 USAGE = {
     "future": "future fN",
+    "future_with_resolver": "future_with_resolver fN",
+    "resolver_set_result": "resolver_set_result fN V",
+    "resolver_set_exception": "resolver_set_exception fN EK",
+    "drop_resolver": "drop_resolver fN",
     "set_result": "set_result fN V",
     "set_exception": "set_exception fN EK",
     "cancel": 'cancel fN|tK  or  cancel fN|tK "msg"',
@@ -111,7 +119,10 @@ USAGE = {
     "task": "task tK fA fB ...",
     "def": "def cK: STEP; STEP; ...",
 }
-NOT_IN_BODY = {"step", "run", "def", "task", "future", "context"}
+# The resolver's steps are top-level only: a body may run several times and
+# a resolver is used once.
+RESOLVER_USES = {"resolver_set_result", "resolver_set_exception", "drop_resolver"}
+NOT_IN_BODY = {"step", "run", "def", "task", "future", "context", "future_with_resolver"} | RESOLVER_USES
 TASK_OR_FUTURE = {"cancel", "done", "cancelled"}
 TASK_STEPS = {"cancelling", "uncancel"}
 
@@ -274,6 +285,7 @@ def parse_trace(text):
     futures, contexts, tasks = set(), set(), set()
     cb_defined, cb_first_use = set(), {}
     body_mentions = []
+    resolvers = {}  # fN -> None while unused, else the line that used it
     has_var = False
 
     def use_future(name, line):
@@ -283,10 +295,19 @@ def parse_trace(text):
     def check_names(st, line, in_body=False):
         nonlocal has_var
         k, a = st.kind, st.args
-        if k == "future":
+        if k in ("future", "future_with_resolver"):
             if a[0] in futures:
                 raise TraceError(line, "%s is already defined" % a[0])
             futures.add(a[0])
+            if k == "future_with_resolver":
+                resolvers[a[0]] = None
+        elif k in RESOLVER_USES:
+            use_future(a[0], line)
+            if a[0] not in resolvers:
+                raise TraceError(line, "%s has no resolver (it needs 'future_with_resolver %s')" % (a[0], a[0]))
+            if resolvers[a[0]] is not None:
+                raise TraceError(line, "the resolver of %s was already used on line %d" % (a[0], resolvers[a[0]]))
+            resolvers[a[0]] = line
         elif k == "context":
             if a[0] in contexts:
                 raise TraceError(line, "%s is already defined" % a[0])
@@ -523,7 +544,7 @@ class Replayer:
         if k == "context":
             self.contexts[a[0]] = contextvars.copy_context()
             return "ok"
-        if k == "future":
+        if k in ("future", "future_with_resolver"):
             f = self.loop.create_future()
             self.futures[a[0]] = f
             self.future_names[id(f)] = a[0]
@@ -568,6 +589,19 @@ class Replayer:
                 return str(task.uncancel())
             raise OracleBug("unexpected task step %r" % (k,))
         fut = self.futures[a[0]]
+        if k in RESOLVER_USES:
+            # CPython has no write half. The resolver is asyncio's idiom
+            # futures._set_result_unless_cancelled, extended to every done
+            # state, with the payload handed back instead of dropped.
+            if k == "drop_resolver":
+                return "ok"
+            if fut.done():
+                return "returned " + (str(a[1]) if k == "resolver_set_result" else a[1])
+            if k == "resolver_set_result":
+                fut.set_result(a[1])
+            else:
+                fut.set_exception(self.exc(a[1]))
+            return "ok"
         try:
             if k == "set_result":
                 fut.set_result(a[1])

@@ -20,6 +20,7 @@
 use std::fmt;
 
 mod budget;
+mod names;
 mod parse;
 mod replay;
 
@@ -112,6 +113,14 @@ pub enum Step {
     Step,
     /// `run`
     Run,
+    /// `future_with_resolver fN`: defines fN and its resolver.
+    FutureWithResolver(u8),
+    /// `resolver_set_result fN V`: consumes fN's resolver.
+    ResolverSetResult(u8, i64),
+    /// `resolver_set_exception fN EK`: consumes fN's resolver.
+    ResolverSetException(u8, u8),
+    /// `drop_resolver fN`: drops fN's resolver unused.
+    DropResolver(u8),
 }
 
 /// The canonical text of a step, exactly as the format writes it.
@@ -159,6 +168,10 @@ impl fmt::Display for Step {
             }
             Step::Step => f.write_str("step"),
             Step::Run => f.write_str("run"),
+            Step::FutureWithResolver(n) => write!(f, "future_with_resolver f{n}"),
+            Step::ResolverSetResult(n, v) => write!(f, "resolver_set_result f{n} {v}"),
+            Step::ResolverSetException(n, e) => write!(f, "resolver_set_exception f{n} E{e}"),
+            Step::DropResolver(n) => write!(f, "drop_resolver f{n}"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! 5.1 to 5.3 and 5.8): tokens, names defined before use, `def` bodies.
 //! Every malformed input is a [`TraceError`] naming the line.
 
+use super::names::Names;
 use super::{Line, Step, Trace, TraceError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -178,6 +179,10 @@ fn split_body(body: &str, line: usize) -> Result<Vec<&str>, TraceError> {
 
 const USAGE: &[(&str, &str)] = &[
     ("future", "future fN"),
+    ("future_with_resolver", "future_with_resolver fN"),
+    ("resolver_set_result", "resolver_set_result fN V"),
+    ("resolver_set_exception", "resolver_set_exception fN EK"),
+    ("drop_resolver", "drop_resolver fN"),
     ("set_result", "set_result fN V"),
     ("set_exception", "set_exception fN EK"),
     ("cancel", "cancel fN|tK  or  cancel fN|tK \"msg\""),
@@ -208,7 +213,20 @@ fn usage(kind: &str) -> &'static str {
 }
 
 /// Steps that may not appear in a callback body.
-const NOT_IN_BODY: &[&str] = &["step", "run", "def", "task", "future", "context"];
+/// The resolver's steps are top-level only: a body may run several times,
+/// and a resolver is used once.
+const NOT_IN_BODY: &[&str] = &[
+    "step",
+    "run",
+    "def",
+    "task",
+    "future",
+    "context",
+    "future_with_resolver",
+    "resolver_set_result",
+    "resolver_set_exception",
+    "drop_resolver",
+];
 
 fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceError> {
     let tokens = tokenize(text, line)?;
@@ -261,6 +279,22 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
         "future" => {
             arity(1, 1)?;
             Step::Future(f(0)?)
+        }
+        "future_with_resolver" => {
+            arity(1, 1)?;
+            Step::FutureWithResolver(f(0)?)
+        }
+        "resolver_set_result" => {
+            arity(2, 2)?;
+            Step::ResolverSetResult(f(0)?, parse_int(args[1], line)?)
+        }
+        "resolver_set_exception" => {
+            arity(2, 2)?;
+            Step::ResolverSetException(f(0)?, parse_name(args[1], Kind::Exception, line)?)
+        }
+        "drop_resolver" => {
+            arity(1, 1)?;
+            Step::DropResolver(f(0)?)
         }
         "set_result" => {
             arity(2, 2)?;
@@ -344,134 +378,6 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
         }
         other => return Err(TraceError::new(line, format!("unknown step {other:?}"))),
     })
-}
-
-/// Which names have been defined so far, for "defined before use" checks.
-struct Names {
-    futures: [bool; 100],
-    contexts: [bool; 100],
-    tasks: [bool; 100],
-    callback_defined: [bool; 100],
-    callback_first_use: [Option<usize>; 100],
-    /// Mentions inside bodies since the last `step` or `run`: not uses yet,
-    /// as no body can have run since (version 1.1).
-    body_mentions: Vec<(u8, usize)>,
-    has_var: bool,
-}
-
-impl Default for Names {
-    fn default() -> Self {
-        Names {
-            futures: [false; 100],
-            contexts: [false; 100],
-            tasks: [false; 100],
-            callback_defined: [false; 100],
-            callback_first_use: [None; 100],
-            body_mentions: Vec::new(),
-            has_var: false,
-        }
-    }
-}
-
-impl Names {
-    fn use_future(&self, n: u8, line: usize) -> Result<(), TraceError> {
-        if self.futures[n as usize] {
-            Ok(())
-        } else {
-            Err(TraceError::new(
-                line,
-                format!("f{n} is not defined (it needs an earlier 'future f{n}')"),
-            ))
-        }
-    }
-
-    fn use_task(&self, t: u8, line: usize) -> Result<(), TraceError> {
-        if self.tasks[t as usize] {
-            Ok(())
-        } else {
-            Err(TraceError::new(
-                line,
-                format!("t{t} is not defined (it needs an earlier 'task t{t} ...')"),
-            ))
-        }
-    }
-
-    fn define(set: &mut [bool; 100], letter: char, n: u8, line: usize) -> Result<(), TraceError> {
-        if std::mem::replace(&mut set[n as usize], true) {
-            Err(TraceError::new(
-                line,
-                format!("{letter}{n} is already defined"),
-            ))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// A callback named by an add or a remove: a use at once at top level;
-    /// inside a body, a use once a `step` or `run` follows (the body can
-    /// have run by then).
-    fn mention_callback(&mut self, c: u8, line: usize, in_body: bool) {
-        if in_body {
-            self.body_mentions.push((c, line));
-        } else {
-            self.callback_first_use[c as usize].get_or_insert(line);
-        }
-    }
-
-    /// A `step` or `run`: every body mention so far becomes a use.
-    fn bodies_can_run(&mut self) {
-        for (c, line) in self.body_mentions.drain(..) {
-            self.callback_first_use[c as usize].get_or_insert(line);
-        }
-    }
-
-    fn check(&mut self, step: &Step, line: usize, in_body: bool) -> Result<(), TraceError> {
-        match step {
-            Step::Future(n) => Self::define(&mut self.futures, 'f', *n, line),
-            Step::Context(k) => Self::define(&mut self.contexts, 'k', *k, line),
-            Step::Task(t, fs) => {
-                Self::define(&mut self.tasks, 't', *t, line)?;
-                fs.iter().try_for_each(|f| self.use_future(*f, line))
-            }
-            Step::Var(_) => {
-                self.has_var = true;
-                Ok(())
-            }
-            Step::Step | Step::Run => {
-                self.bodies_can_run();
-                Ok(())
-            }
-            Step::Def(..) => Ok(()),
-            Step::AddDoneCallback(f, c, k) => {
-                self.use_future(*f, line)?;
-                self.mention_callback(*c, line, in_body);
-                match k {
-                    Some(k) if !self.contexts[*k as usize] => Err(TraceError::new(
-                        line,
-                        format!("k{k} is not defined (it needs an earlier 'context k{k}')"),
-                    )),
-                    _ => Ok(()),
-                }
-            }
-            Step::RemoveDoneCallback(f, c) => {
-                self.use_future(*f, line)?;
-                self.mention_callback(*c, line, in_body);
-                Ok(())
-            }
-            Step::SetResult(f, _)
-            | Step::SetException(f, _)
-            | Step::Cancel(f, _)
-            | Step::Done(f)
-            | Step::Cancelled(f)
-            | Step::Result(f)
-            | Step::Exception(f) => self.use_future(*f, line),
-            Step::CancelTask(t, _)
-            | Step::TaskDone(t)
-            | Step::TaskCancelled(t)
-            | Step::Cancelling(t)
-            | Step::Uncancel(t) => self.use_task(*t, line),
-        }
-    }
 }
 
 fn parse_def(text: &str, line: usize, names: &mut Names) -> Result<Option<Step>, TraceError> {

@@ -7,7 +7,8 @@ use std::rc::{Rc, Weak};
 use super::budget::Budget;
 use super::{parse, Step, Trace, TraceError, SETTLE_LIMIT};
 use crate::{
-    copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError, Task,
+    copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError,
+    Resolver, Task,
 };
 
 /// Replays a trace against this crate on a fresh loop and returns the
@@ -108,6 +109,8 @@ struct Objects {
     callbacks: Vec<(u8, Callback<i64>)>,
     bodies: Vec<(u8, Rc<Vec<Step>>)>,
     tasks: Vec<(u8, Task<()>)>,
+    /// The resolvers not used yet.
+    resolvers: Vec<(u8, Resolver<i64>)>,
 }
 
 fn find<T: Clone>(v: &[(u8, T)], n: u8) -> Option<T> {
@@ -203,6 +206,18 @@ impl Replayer {
                 self.fail(0, format!("f{n} used before it exists"));
                 self.event_loop.create_future()
             }
+        }
+    }
+
+    /// Takes fN's resolver (it is moved by its one use).
+    fn resolver(&self, n: u8, line: usize) -> Result<Resolver<i64>, TraceError> {
+        let mut state = self.state.borrow_mut();
+        match state.resolvers.iter().position(|(k, _)| *k == n) {
+            Some(i) => Ok(state.resolvers.swap_remove(i).1),
+            None => Err(TraceError::new(
+                line,
+                format!("f{n} has no resolver left to use"),
+            )),
         }
     }
 
@@ -381,6 +396,28 @@ impl Replayer {
             Step::Future(n) => {
                 let f = self.event_loop.create_future();
                 self.state.borrow_mut().futures.push((*n, f));
+                ok()
+            }
+            Step::FutureWithResolver(n) => {
+                let (f, r) = self.event_loop.create_future_with_resolver();
+                let mut state = self.state.borrow_mut();
+                state.futures.push((*n, f));
+                state.resolvers.push((*n, r));
+                ok()
+            }
+            Step::ResolverSetResult(f, v) => match self.resolver(*f, line)?.set_result(*v) {
+                Ok(()) => ok(),
+                Err(v) => format!("returned {v}"),
+            },
+            Step::ResolverSetException(f, e) => {
+                let exc = self.exception(*e);
+                match self.resolver(*f, line)?.set_exception(exc) {
+                    Ok(()) => ok(),
+                    Err(e) => format!("returned {}", self.exception_name(&e)),
+                }
+            }
+            Step::DropResolver(f) => {
+                drop(self.resolver(*f, line)?);
                 ok()
             }
             Step::Task(t, fs) => {

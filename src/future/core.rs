@@ -73,8 +73,15 @@ impl<T: 'static, S: Schedule> Core<T, S> {
     /// (to schedule) or the refused completion (to drop outside the borrow).
     #[inline]
     fn complete(&self, role: Role, completion: Completion<T>) -> Completed<T, S> {
+        self.complete_by(role, completion.operation(), completion)
+    }
+
+    /// [`complete`](Self::complete) through the cell of `op` (a resolver's
+    /// row) instead of the completion's own operation.
+    #[inline]
+    fn complete_by(&self, role: Role, op: Operation, completion: Completion<T>) -> Completed<T, S> {
         let mut state = self.state.borrow_mut();
-        let cell = table::lookup_for(role, state.kind(), completion.operation());
+        let cell = table::lookup_for(role, state.kind(), op);
         if cell.next.is_none() {
             return Completed::Refused(cell, completion);
         }
@@ -326,6 +333,22 @@ impl<T: 'static, S: Schedule> Future<T, S> {
                 drop(completion);
                 Err(self.raised(cell.outcome))
             }
+        }
+    }
+
+    /// Completes through the cell of `op` (the resolver's rows): the
+    /// refused completion comes back with its cell, not dropped.
+    pub(super) fn complete_by(
+        &self,
+        op: Operation,
+        completion: Completion<T>,
+    ) -> Result<(), (Transition, Completion<T>)> {
+        match self.0.complete_by(self.role(), op, completion) {
+            Completed::Done(_, callbacks) => {
+                self.schedule(callbacks);
+                Ok(())
+            }
+            Completed::Refused(cell, completion) => Err((cell, completion)),
         }
     }
 

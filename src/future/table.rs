@@ -14,8 +14,15 @@
 //! of the state here: FINISHED with an exception is split into *unretrieved*
 //! and *retrieved*, so every change of the flag is a transition of the table.
 //!
+//! The write half a future may be made with
+//! ([`Resolver`](crate::future::Resolver)) has rows of its own: its
+//! consuming `set_result` / `set_exception` complete a PENDING future as the
+//! Future's do and hand the payload back in every done state, and dropping
+//! it unused does nothing.
+//!
 //! Spec rules: `FUT-STATE-1`..`FUT-STATE-3` (the states and their only
-//! transitions), and every `FUT-*` rule that names a cell of this table.
+//! transitions), `FUT-RESOLVER-1`..`FUT-RESOLVER-3` (the resolver's rows),
+//! and every `FUT-*` rule that names a cell of this table.
 
 use std::fmt::Write as _;
 
@@ -103,7 +110,8 @@ impl StateKind {
 }
 
 /// The operations on a future, one per documented method plus awaiting and
-/// dropping the last handle.
+/// dropping the last handle, and the three operations of its write half
+/// (the [`Resolver`](crate::future::Resolver)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// `result()`.
@@ -130,11 +138,19 @@ pub enum Operation {
     Await,
     /// The last handle is dropped (CPython: finalisation).
     DropLastHandle,
+    /// `resolver.set_result(v)`, consuming the resolver (CPython's idiom
+    /// `if not fut.done(): fut.set_result(v)`, the value handed back when
+    /// done).
+    ResolverSetResult,
+    /// `resolver.set_exception(e)`, consuming the resolver.
+    ResolverSetException,
+    /// The resolver is dropped without being used.
+    DropResolver,
 }
 
 impl Operation {
     /// Every operation, in table order.
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 15] = [
         Operation::Result,
         Operation::Exception,
         Operation::SetResult,
@@ -147,7 +163,21 @@ impl Operation {
         Operation::GetLoop,
         Operation::Await,
         Operation::DropLastHandle,
+        Operation::ResolverSetResult,
+        Operation::ResolverSetException,
+        Operation::DropResolver,
     ];
+
+    /// Whether this is an operation of the write half (a resolver) rather
+    /// than of the future.
+    pub const fn is_resolver(self) -> bool {
+        matches!(
+            self,
+            Operation::ResolverSetResult
+                | Operation::ResolverSetException
+                | Operation::DropResolver
+        )
+    }
 
     /// The Python spelling of the operation.
     pub const fn python(self) -> &'static str {
@@ -164,6 +194,9 @@ impl Operation {
             Operation::GetLoop => "get_loop()",
             Operation::Await => "await",
             Operation::DropLastHandle => "drop last handle",
+            Operation::ResolverSetResult => "resolver.set_result(v)",
+            Operation::ResolverSetException => "resolver.set_exception(e)",
+            Operation::DropResolver => "drop unused resolver",
         }
     }
 
@@ -240,6 +273,11 @@ pub enum Outcome {
     /// Reports "exception was never retrieved" to the loop's exception
     /// handler, once.
     ReportsNeverRetrieved,
+    /// Hands the payload (the value or the exception) back to the caller,
+    /// `Err(payload)`; nothing is stored or raised.
+    HandsBack,
+    /// Cannot occur (a task's future has no resolver).
+    Impossible,
     /// Nothing observable.
     Nothing,
 }
@@ -270,6 +308,11 @@ impl Outcome {
             Outcome::ReportsNeverRetrieved => {
                 "reports \"exception was never retrieved\" to the exception handler".into()
             }
+            Outcome::HandsBack => {
+                "returns `Err(payload)`: the value or exception given comes back; nothing stored"
+                    .into()
+            }
+            Outcome::Impossible => "—".into(),
             Outcome::Nothing => "nothing".into(),
         }
     }
@@ -324,7 +367,7 @@ const fn done_row(
     cancelled: bool,
     await_: Transition,
     drop: Transition,
-) -> [Transition; 12] {
+) -> [Transition; 15] {
     [
         result,
         exception,
@@ -342,12 +385,15 @@ const fn done_row(
         stay(Outcome::ReturnsLoop),
         await_,
         drop,
+        stay(Outcome::HandsBack),
+        stay(Outcome::HandsBack),
+        stay(Outcome::Nothing),
     ]
 }
 
 /// The transition table: `TABLE[state][operation]`, rows in
 /// [`StateKind::ALL`] order, columns in [`Operation::ALL`] order.
-pub const TABLE: [[Transition; 12]; 5] = [
+pub const TABLE: [[Transition; 15]; 5] = [
     // PENDING
     [
         stay(ISE_RESULT),
@@ -361,6 +407,9 @@ pub const TABLE: [[Transition; 12]; 5] = [
         stay(Outcome::RemovesCallbacks),
         stay(Outcome::ReturnsLoop),
         stay(Outcome::Suspends),
+        stay(Outcome::Nothing),
+        complete(StateKind::Result, Outcome::ReturnsNone),
+        complete(StateKind::ExceptionUnretrieved, Outcome::ReturnsNone),
         stay(Outcome::Nothing),
     ],
     // FINISHED (result)
@@ -408,14 +457,15 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 
 /// The cell for `op` in `state` for a future of `role`. A task's result
 /// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
-/// `set_exception` raise `RuntimeError` in every state, and `cancel` of a
-/// pending task is decided by the task's table.
+/// `set_exception` raise `RuntimeError` in every state, `cancel` of a
+/// pending task is decided by the task's table, and it has no resolver.
 #[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
     if !matches!(
         op,
         Operation::SetResult | Operation::SetException | Operation::Cancel
-    ) {
+    ) && !op.is_resolver()
+    {
         return lookup(state, op);
     }
     match (role, op) {
@@ -429,6 +479,7 @@ pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transiti
         (Role::Task, Operation::Cancel) if matches!(state, StateKind::Pending) => {
             stay(Outcome::CancelsTask)
         }
+        (Role::Task, _) if op.is_resolver() => stay(Outcome::Impossible),
         (Role::Task, _) => lookup(state, op),
     }
 }
@@ -448,6 +499,12 @@ pub fn render_markdown() -> String {
          done callbacks are handed to `call_soon` in registration order. \
          Spec rule `FUT-TABLE-1`: every public method of `Future` does exactly what its cell says.\n\n",
     );
+    out.push_str(
+        "The last three rows are the operations of the write half, the `Resolver` a future \
+         can be made with (`create_future_with_resolver`, spec `FUT-RESOLVER-1`..`FUT-RESOLVER-3`): \
+         its `set_result` / `set_exception` consume it, complete a PENDING future as the \
+         Future's do, and hand the value back in every done state; dropping it unused does nothing.\n\n",
+    );
     for role in Role::ALL {
         render_role(&mut out, role);
     }
@@ -466,7 +523,8 @@ fn render_role(out: &mut String, role: Role) {
         Role::Task => out.push_str(
             "\n## Task (the task's result future)\n\n\
              The cells that differ from the Future's: `set_result` and `set_exception` \
-             in every state, and `cancel` while PENDING.\n\n",
+             in every state, `cancel` while PENDING, and the resolver's rows (a task's \
+             future has no resolver: `—`).\n\n",
         ),
     }
     out.push_str("| operation |");

@@ -193,6 +193,13 @@ impl EventLoop {
         Future::new(self)
     }
 
+    /// A new pending future bound to this loop, with its one write half:
+    /// see [`Resolver`](crate::Resolver) for when to prefer it to
+    /// [`Future::set_result`].
+    pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
+        Future::with_resolver(self)
+    }
+
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.

@@ -36,14 +36,22 @@
 //!   registers the task's wake-up (in the task's context) and suspends; the
 //!   wake-up resumes the task in that slot; awaiting a done future does not
 //!   suspend.
+//! - FUT-RESOLVER-1 / FUT-RESOLVER-2 / FUT-RESOLVER-3: a future made with a
+//!   resolver; the resolver's completion is the future's on PENDING and
+//!   hands its payload back otherwise; dropping it changes nothing
+//!   (module `resolver`).
 
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 pub use asyncio_future::trace::Step;
+
+mod canonical;
+mod resolver;
+mod task;
 
 /// How many iterations `run` may take before the trace counts as not
 /// settling (the same bound as the oracle and the crate).
@@ -178,6 +186,8 @@ pub struct Model {
     pub tasks: BTreeMap<u8, TaskState>,
     /// The loop's ready queue, first entry first.
     pub ready: VecDeque<Ready>,
+    /// The futures whose resolver exists and is not used yet.
+    pub resolvers: BTreeSet<u8>,
 }
 
 impl Hash for Model {
@@ -195,6 +205,7 @@ impl Hash for Model {
         self.current.hash(state);
         self.tasks.hash(state);
         self.ready.hash(state);
+        self.resolvers.hash(state);
     }
 }
 
@@ -207,7 +218,11 @@ fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
         | Step::Cancelled(n)
         | Step::Result(n)
         | Step::Exception(n)
-        | Step::Context(n) => n.hash(state),
+        | Step::Context(n)
+        | Step::FutureWithResolver(n)
+        | Step::DropResolver(n) => n.hash(state),
+        Step::ResolverSetResult(f, v) => (f, v).hash(state),
+        Step::ResolverSetException(f, e) => (f, e).hash(state),
         Step::SetResult(f, v) => (f, v).hash(state),
         Step::SetException(f, e) => (f, e).hash(state),
         Step::Cancel(f, m) => (f, m).hash(state),
@@ -277,6 +292,7 @@ impl Model {
             current: TOP_LEVEL,
             tasks: BTreeMap::new(),
             ready: VecDeque::new(),
+            resolvers: BTreeSet::new(),
         }
     }
 
@@ -291,6 +307,10 @@ impl Model {
                 self.bodies.insert(*c, body.clone());
                 Ok("ok".to_owned())
             }
+            Step::FutureWithResolver(_)
+            | Step::ResolverSetResult(..)
+            | Step::ResolverSetException(..)
+            | Step::DropResolver(_) => self.resolver_step(step),
             Step::Context(k) => {
                 // contextvars.copy_context(): a new object, a snapshot.
                 let copy = self.copy_current();
@@ -543,174 +563,6 @@ impl Model {
             text.push(']');
         }
         Ok(text)
-    }
-
-    fn task_mut(&mut self, t: u8) -> Result<&mut TaskState, ModelError> {
-        self.tasks
-            .get_mut(&t)
-            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
-    }
-
-    /// `task.cancel(msg)` as CPython 3.11's Task does it: false once done;
-    /// otherwise the request is counted, and passed on to the future the
-    /// task waits on; when that refuses (or there is none) the next step
-    /// throws `CancelledError(msg)` instead (TASK-CANCEL-1, TASK-CANCEL-2,
-    /// TASK-CANCEL-4).
-    fn cancel_task(&mut self, t: u8, msg: &Option<String>) -> Result<bool, ModelError> {
-        let task = self.task_mut(t)?;
-        if task.finished || task.cancelled {
-            return Ok(false);
-        }
-        task.cancel_requests += 1;
-        if let Some(f) = task.waiter {
-            if self.complete(f, FutureState::Cancelled(msg.clone()))? {
-                return Ok(true);
-            }
-        }
-        self.task_mut(t)?.must_cancel = Some(msg.clone());
-        Ok(true)
-    }
-
-    /// A step of task `t` begins: it no longer waits on a future; a pending
-    /// cancel request is thrown into the coroutine. Returns whether the
-    /// task goes on running its coroutine normally.
-    fn begin_step(
-        &mut self,
-        t: u8,
-        first: bool,
-        events: &mut Vec<String>,
-    ) -> Result<bool, ModelError> {
-        let task = self.task_mut(t)?;
-        task.waiter = None;
-        let Some(message) = task.must_cancel.take() else {
-            return Ok(true);
-        };
-        let position = task.position;
-        if first {
-            // Thrown into a coroutine that never ran: the task is cancelled
-            // and none of its code runs.
-            task.cancelled = true;
-            return Ok(false);
-        }
-        // Thrown at the await the coroutine is suspended in; the body logs
-        // it and returns. A wake-up from a cancelled future throws that
-        // future's error (its message), CPython's `__wakeup` passing it on.
-        let f = task.awaits[position];
-        let message = match self.state(f)? {
-            FutureState::Cancelled(m) => m.clone(),
-            _ => message,
-        };
-        events.push(format!("t{t}:f{f}!{}", render_cancelled(&message)));
-        self.finish(t);
-        Ok(false)
-    }
-
-    fn task(&self, t: u8) -> Result<&TaskState, ModelError> {
-        self.tasks
-            .get(&t)
-            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
-    }
-
-    /// Runs task `t` from its current await until it suspends on a PENDING
-    /// future (registering its wake-up there, in its own context) or its
-    /// coroutine returns. Awaiting a done future does not suspend.
-    fn advance(&mut self, t: u8, events: &mut Vec<String>) -> Result<(), ModelError> {
-        loop {
-            let task = self.task(t)?.clone();
-            if task.finished {
-                return Err(ModelError::new(format!("t{t} stepped after it finished")));
-            }
-            let Some(&f) = task.awaits.get(task.position) else {
-                events.push(format!("t{t}:end"));
-                self.finish(t);
-                return Ok(());
-            };
-            match self.state_mut(f)? {
-                FutureState::Pending(registrations) => {
-                    registrations.push(Registration {
-                        callee: Callee::Wakeup(t),
-                        context: task.context,
-                    });
-                    self.task_mut(t)?.waiter = Some(f);
-                    return Ok(());
-                }
-                FutureState::Result(v) => {
-                    events.push(format!("t{t}:f{f}={v}"));
-                    if let Some(task) = self.tasks.get_mut(&t) {
-                        task.position += 1;
-                    }
-                }
-                FutureState::Exception(e) => {
-                    events.push(format!("t{t}:f{f}!E{e}"));
-                    self.finish(t);
-                    return Ok(());
-                }
-                FutureState::Cancelled(m) => {
-                    events.push(format!("t{t}:f{f}!{}", render_cancelled(m)));
-                    self.finish(t);
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    fn finish(&mut self, t: u8) {
-        if let Some(task) = self.tasks.get_mut(&t) {
-            task.finished = true;
-        }
-    }
-
-    /// The same world with its context arena garbage-collected and numbered
-    /// in a fixed order of first reference, so that two worlds that behave
-    /// the same from here on are equal (used to deduplicate states).
-    pub fn canonical(&self) -> Model {
-        self.clone().into_canonical()
-    }
-
-    /// [`canonical`](Self::canonical), consuming the world (no copy).
-    pub fn into_canonical(mut self) -> Model {
-        let mut order: Vec<ContextId> = Vec::new();
-        let mut visit = |id: ContextId| {
-            if !order.contains(&id) {
-                order.push(id);
-            }
-        };
-        visit(TOP_LEVEL);
-        visit(self.current);
-        self.named.values().for_each(|&k| visit(k));
-        self.tasks.values().for_each(|t| visit(t.context));
-        for state in self.futures.values() {
-            if let FutureState::Pending(rs) = state {
-                rs.iter().for_each(|r| visit(r.context));
-            }
-        }
-        for entry in &self.ready {
-            if let Ready::Done { context, .. } = entry {
-                visit(*context);
-            }
-        }
-        let map = |id: ContextId| order.iter().position(|&o| o == id).unwrap_or(usize::MAX);
-        let mut old = std::mem::take(&mut self.contexts);
-        self.contexts = order
-            .iter()
-            .map(|&id| std::mem::take(&mut old[id]))
-            .collect();
-        self.current = map(self.current);
-        self.named.values_mut().for_each(|k| *k = map(*k));
-        self.tasks
-            .values_mut()
-            .for_each(|t| t.context = map(t.context));
-        for state in self.futures.values_mut() {
-            if let FutureState::Pending(rs) = state {
-                rs.iter_mut().for_each(|r| r.context = map(r.context));
-            }
-        }
-        for entry in self.ready.iter_mut() {
-            if let Ready::Done { context, .. } = entry {
-                *context = map(*context);
-            }
-        }
-        self
     }
 }
 

@@ -1,0 +1,125 @@
+//! The model's tasks: stepping a task through the futures it awaits, and
+//! CPython 3.11's task cancellation (the request passed on to the awaited
+//! future, or thrown at the next step; `cancelling()`).
+//!
+//! Spec rules: `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`,
+//! `TASK-CANCEL-2`, `TASK-CANCEL-4`, `TASK-CANCEL-6`.
+
+use super::*;
+
+impl Model {
+    pub(crate) fn task_mut(&mut self, t: u8) -> Result<&mut TaskState, ModelError> {
+        self.tasks
+            .get_mut(&t)
+            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
+    }
+
+    /// `task.cancel(msg)` as CPython 3.11's Task does it: false once done;
+    /// otherwise the request is counted, and passed on to the future the
+    /// task waits on; when that refuses (or there is none) the next step
+    /// throws `CancelledError(msg)` instead (TASK-CANCEL-1, TASK-CANCEL-2,
+    /// TASK-CANCEL-4).
+    pub(crate) fn cancel_task(&mut self, t: u8, msg: &Option<String>) -> Result<bool, ModelError> {
+        let task = self.task_mut(t)?;
+        if task.finished || task.cancelled {
+            return Ok(false);
+        }
+        task.cancel_requests += 1;
+        if let Some(f) = task.waiter {
+            if self.complete(f, FutureState::Cancelled(msg.clone()))? {
+                return Ok(true);
+            }
+        }
+        self.task_mut(t)?.must_cancel = Some(msg.clone());
+        Ok(true)
+    }
+
+    /// A step of task `t` begins: it no longer waits on a future; a pending
+    /// cancel request is thrown into the coroutine. Returns whether the
+    /// task goes on running its coroutine normally.
+    pub(crate) fn begin_step(
+        &mut self,
+        t: u8,
+        first: bool,
+        events: &mut Vec<String>,
+    ) -> Result<bool, ModelError> {
+        let task = self.task_mut(t)?;
+        task.waiter = None;
+        let Some(message) = task.must_cancel.take() else {
+            return Ok(true);
+        };
+        let position = task.position;
+        if first {
+            // Thrown into a coroutine that never ran: the task is cancelled
+            // and none of its code runs.
+            task.cancelled = true;
+            return Ok(false);
+        }
+        // Thrown at the await the coroutine is suspended in; the body logs
+        // it and returns. A wake-up from a cancelled future throws that
+        // future's error (its message), CPython's `__wakeup` passing it on.
+        let f = task.awaits[position];
+        let message = match self.state(f)? {
+            FutureState::Cancelled(m) => m.clone(),
+            _ => message,
+        };
+        events.push(format!("t{t}:f{f}!{}", render_cancelled(&message)));
+        self.finish(t);
+        Ok(false)
+    }
+
+    pub(crate) fn task(&self, t: u8) -> Result<&TaskState, ModelError> {
+        self.tasks
+            .get(&t)
+            .ok_or_else(|| ModelError::new(format!("t{t} used before it exists")))
+    }
+
+    /// Runs task `t` from its current await until it suspends on a PENDING
+    /// future (registering its wake-up there, in its own context) or its
+    /// coroutine returns. Awaiting a done future does not suspend.
+    pub(crate) fn advance(&mut self, t: u8, events: &mut Vec<String>) -> Result<(), ModelError> {
+        loop {
+            let task = self.task(t)?.clone();
+            if task.finished {
+                return Err(ModelError::new(format!("t{t} stepped after it finished")));
+            }
+            let Some(&f) = task.awaits.get(task.position) else {
+                events.push(format!("t{t}:end"));
+                self.finish(t);
+                return Ok(());
+            };
+            match self.state_mut(f)? {
+                FutureState::Pending(registrations) => {
+                    registrations.push(Registration {
+                        callee: Callee::Wakeup(t),
+                        context: task.context,
+                    });
+                    self.task_mut(t)?.waiter = Some(f);
+                    return Ok(());
+                }
+                FutureState::Result(v) => {
+                    events.push(format!("t{t}:f{f}={v}"));
+                    if let Some(task) = self.tasks.get_mut(&t) {
+                        task.position += 1;
+                    }
+                }
+                FutureState::Exception(e) => {
+                    events.push(format!("t{t}:f{f}!E{e}"));
+                    self.finish(t);
+                    return Ok(());
+                }
+                FutureState::Cancelled(m) => {
+                    events.push(format!("t{t}:f{f}!{}", render_cancelled(m)));
+                    self.finish(t);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn finish(&mut self, t: u8) {
+        if let Some(task) = self.tasks.get_mut(&t) {
+            task.finished = true;
+        }
+    }
+}
