@@ -169,7 +169,7 @@ pub(crate) fn callback_order<C, X>(callbacks: CallbackList<C, X>) -> CallbackLis
     let callbacks = {
         let mut v: Vec<_> = callbacks.into_iter().collect();
         v.reverse();
-        CallbackList::Many(v)
+        v.into_iter().collect::<CallbackList<C, X>>()
     };
     callbacks
 }
