@@ -14,6 +14,7 @@ mod remote;
 mod sleep;
 mod step;
 mod task;
+mod timers;
 
 pub use self::callback::Callback;
 pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler};
