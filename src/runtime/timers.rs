@@ -37,12 +37,19 @@ impl EventLoop {
     /// CPython's rebuild rule: more than 100 entries, more than half of
     /// them cancelled. The cancelled entries are dropped with no borrow
     /// held (their contexts' values may run user code when dropped).
+    #[inline]
     pub(super) fn reclaim_cancelled_timers(&self) {
-        let cancelled = self.0.timers_cancelled.get();
-        // `cancelled * 2 > len` is CPython's `cancelled / len > 0.5`.
-        if cancelled * 2 <= MIN_SCHEDULED_TIMER_HANDLES {
-            return;
+        // `cancelled * 2 > len` is CPython's `cancelled / len > 0.5`, and
+        // `len > 100`: fewer than 51 cancelled never rebuild.
+        if self.0.timers_cancelled.get() * 2 > MIN_SCHEDULED_TIMER_HANDLES {
+            self.rebuild_timers_if_mostly_cancelled();
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn rebuild_timers_if_mostly_cancelled(&self) {
+        let cancelled = self.0.timers_cancelled.get();
         let len = self.0.timers.borrow().len();
         if len <= MIN_SCHEDULED_TIMER_HANDLES || cancelled * 2 <= len {
             return;
