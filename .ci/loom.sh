@@ -29,7 +29,7 @@ profile=(
   --release
   --config 'profile.release.package."*".opt-level=0'
 )
-for optimised in loom generator scoped-tls rpds archery triomphe log; do
+for optimised in loom generator scoped-tls log; do
   profile+=(--config "profile.release.package.$optimised.opt-level=3")
 done
 

@@ -1,9 +1,9 @@
 //! Context variables: `contextvars.Context`, `ContextVar`, `copy_context` and
 //! `Context::run`, the semantics that done callbacks and tasks rely on.
 //!
-//! A context is a persistent map (a hash array mapped trie from the `rpds`
-//! crate, as CPython uses a HAMT), so taking a copy is O(1): it shares the
-//! map. Done callbacks capture such a copy when they are added (spec rule
+//! A context is a persistent map (a hash array mapped trie keyed by the
+//! variables' ids, [`crate::varmap`], as CPython uses a HAMT), so taking a
+//! copy is O(1): it shares the map. Done callbacks capture such a copy when they are added (spec rule
 //! `CTX-CAPTURE-1`) and run inside it (`CTX-RUN-1`); a task runs every step
 //! in its own context (`CTX-TASK-1`).
 //!
@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::RuntimeError;
 
-type VarMap = rpds::HashTrieMap<u64, Rc<dyn Any>>;
+type VarMap = crate::varmap::VarMap<Rc<dyn Any>>;
 
 /// An immutable view of a context's variables: `None` is the empty map.
 #[derive(Clone, Default)]
@@ -36,17 +36,17 @@ pub(crate) struct Snapshot(Option<Rc<VarMap>>);
 
 impl Snapshot {
     fn get(&self, id: u64) -> Option<Rc<dyn Any>> {
-        self.0.as_ref().and_then(|m| m.get(&id).cloned())
+        self.0.as_ref().and_then(|m| m.get(id).cloned())
     }
 
     fn with(&self, id: u64, value: Option<Rc<dyn Any>>) -> Snapshot {
         let base = match &self.0 {
             Some(m) => (**m).clone(),
-            None => VarMap::new(),
+            None => VarMap::default(),
         };
         let map = match value {
-            Some(v) => base.insert(id, v),
-            None => base.remove(&id),
+            Some(v) => base.inserted(id, v),
+            None => base.removed(id),
         };
         if map.is_empty() {
             Snapshot(None)
@@ -56,7 +56,7 @@ impl Snapshot {
     }
 
     fn len(&self) -> usize {
-        self.0.as_ref().map_or(0, |m| m.size())
+        self.0.as_ref().map_or(0, |m| m.len())
     }
 
     /// The same map (both empty, or one shared map).

@@ -28,6 +28,9 @@ pub struct RemoteStats {
     pub discarded: usize,
     /// Times the loop blocked on the condition variable.
     pub waits: usize,
+    /// Times a submitter notified the condition variable (only when the
+    /// loop was waiting on it: `THREAD-WAKE-3`).
+    pub notified: usize,
 }
 
 /// Where the remote queue counts its protocol events: [`RemoteStats`] under
@@ -73,6 +76,14 @@ impl RemoteCounters {
     }
 
     #[inline]
+    pub(crate) fn notified(&mut self) {
+        #[cfg(asyncio_future_loom)]
+        {
+            self.stats.notified += 1;
+        }
+    }
+
+    #[inline]
     fn waited(&mut self) {
         #[cfg(asyncio_future_loom)]
         {
@@ -91,6 +102,9 @@ pub(crate) trait IdleQueue {
     fn is_empty(&self) -> bool;
     fn closed(&self) -> bool;
     fn counters(&mut self) -> &mut RemoteCounters;
+    /// Tells submitters whether the loop is waiting (they notify only
+    /// then).
+    fn set_waiting(&mut self, waiting: bool);
 
     /// Nothing queued and not closed: the loop may wait.
     fn idle(&self) -> bool {
@@ -98,10 +112,12 @@ pub(crate) trait IdleQueue {
     }
 }
 
-/// The loop's idle wait (spec `THREAD-WAKE-1`): waits on `ready` while the
-/// queue is idle, deciding under the lock the producers push under and
-/// again after every wake-up. Under loom, a model thread can switch to the
-/// broken protocol ([`break_wakeup_protocol`]).
+/// The loop's idle wait (spec `THREAD-WAKE-1`, `THREAD-WAKE-3`): waits on
+/// `ready` while the queue is idle, deciding under the lock the producers
+/// push under and again after every wake-up, and marking the queue
+/// *waiting* under that lock before each wait (producers notify only a
+/// waiting loop). Under loom, a model thread can switch to the broken
+/// protocol ([`break_wakeup_protocol`]).
 #[inline]
 pub(crate) fn idle_wait<'a, Q: IdleQueue>(
     ready: &Condvar,
@@ -117,7 +133,15 @@ pub(crate) fn idle_wait<'a, Q: IdleQueue>(
     if q.idle() {
         q.counters().waited();
     }
-    sync::wait_until(ready, q, deadline, Q::idle).0
+    let mut q = sync::wait_until(ready, q, deadline, |q| {
+        let idle = q.idle();
+        q.set_waiting(idle);
+        idle
+    })
+    .0;
+    // Also when the deadline passed while waiting.
+    q.set_waiting(false);
+    q
 }
 
 /// The broken protocol, which the loom model must catch: the decision to
@@ -137,10 +161,14 @@ fn broken_idle_wait<'a, Q: IdleQueue>(
     q.counters().waited();
     // Blocked on the first check only: one wait, whatever the queue holds.
     let mut waited = false;
-    sync::wait_until(ready, q, deadline, |_| {
-        !std::mem::replace(&mut waited, true)
+    let mut q = sync::wait_until(ready, q, deadline, |q| {
+        let wait = !std::mem::replace(&mut waited, true);
+        q.set_waiting(wait);
+        wait
     })
-    .0
+    .0;
+    q.set_waiting(false);
+    q
 }
 
 #[cfg(asyncio_future_loom)]
@@ -169,7 +197,7 @@ pub(crate) fn callback_order<C, X>(callbacks: CallbackList<C, X>) -> CallbackLis
     let callbacks = {
         let mut v: Vec<_> = callbacks.into_iter().collect();
         v.reverse();
-        CallbackList::Many(v)
+        v.into_iter().collect::<CallbackList<C, X>>()
     };
     callbacks
 }

@@ -78,6 +78,7 @@ pub mod future;
 mod hooks;
 mod runtime;
 mod sync;
+mod varmap;
 
 /// Trace format version 1 (`spec/trace-format.md`): parse a trace, replay it
 /// against this crate on a fresh loop, and render the outcomes.

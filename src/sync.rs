@@ -43,7 +43,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Waits on `condvar` while `blocked(&guarded)` holds, at most until
+/// Waits on `condvar` while `blocked(&mut guarded)` holds, at most until
 /// `deadline` (`None`: no limit). The condition is checked under the lock
 /// before every wait, so a notification sent after the caller's last check
 /// cannot be missed; spurious wake-ups are absorbed. Returns the guard and
@@ -52,9 +52,9 @@ pub(crate) fn wait_until<'a, T>(
     condvar: &Condvar,
     mut guard: MutexGuard<'a, T>,
     deadline: Option<Instant>,
-    mut blocked: impl FnMut(&T) -> bool,
+    mut blocked: impl FnMut(&mut T) -> bool,
 ) -> (MutexGuard<'a, T>, bool) {
-    while blocked(&guard) {
+    while blocked(&mut guard) {
         guard = match deadline {
             None => condvar.wait(guard).unwrap_or_else(|e| e.into_inner()),
             Some(deadline) => {

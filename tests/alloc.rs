@@ -131,3 +131,25 @@ fn await_round_trip_of_an_existing_task_allocates_nothing() {
     assert_eq!(n, 0);
     assert_eq!(task.result(), Ok(N * (N - 1) / 2));
 }
+
+#[test]
+fn removing_done_callbacks_allocates_nothing() {
+    // FUT-REMOVE-3: one, every other one, then all of a long list, in place.
+    let lp = EventLoop::new();
+    let f = lp.create_future::<i32>();
+    let keep = Callback::new(|_: &Future<i32>| {});
+    let drop_me = Callback::new(|_: &Future<i32>| {});
+    let lone = Callback::new(|_: &Future<i32>| {});
+    for i in 0..10_000 {
+        f.add_done_callback(if i % 2 == 0 { &keep } else { &drop_me }.clone(), None);
+        if i == 5_000 {
+            f.add_done_callback(lone.clone(), None);
+        }
+    }
+    let (n, removed) = count(|| f.remove_done_callback(&lone));
+    assert_eq!((n, removed), (0, 1));
+    let (n, removed) = count(|| f.remove_done_callback(&drop_me));
+    assert_eq!((n, removed), (0, 5_000));
+    let (n, removed) = count(|| f.remove_done_callback(&keep));
+    assert_eq!((n, removed), (0, 5_000));
+}

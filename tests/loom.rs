@@ -131,6 +131,11 @@ fn model_a(real_clock_timer: bool) {
         stats.waits <= 2,
         "the loop blocked at most once per idle phase"
     );
+    // THREAD-WAKE-3
+    assert!(
+        stats.notified <= stats.waits,
+        "a submitter notifies only a waiting loop, once per wait"
+    );
     lp.close().unwrap();
 }
 
@@ -143,6 +148,45 @@ fn a_submission_races_idle_loop() {
 fn a_submission_races_idle_loop_with_timer() {
     check("a_submission_races_idle_loop_with_timer", 3, || {
         model_a(true)
+    });
+}
+
+/// Model (a2): two submitters, on two threads, race the loop going idle
+/// and each other: the first to find the loop waiting notifies, the other
+/// does not, and the loop still takes both (THREAD-WAKE-3 without losing a
+/// wake-up, THREAD-WAKE-1). The loop stops after both ran.
+#[test]
+fn a2_two_submitters_race_idle_loop() {
+    check("a2_two_submitters_race_idle_loop", 2, || {
+        // THREAD-WAKE-3 THREAD-WAKE-1 THREAD-SUBMIT-1
+        let lp = EventLoop::with_virtual_clock();
+        let ran = Count::default();
+        let submitters: Vec<_> = (0..2)
+            .map(|_| {
+                let (remote, ran) = (lp.remote(), ran.clone());
+                thread::spawn(move || {
+                    remote
+                        .call_soon_threadsafe(move || {
+                            if ran.add() == 2 {
+                                get_running_loop().unwrap().stop();
+                            }
+                        })
+                        .unwrap();
+                })
+            })
+            .collect();
+        lp.run_forever().unwrap();
+        for s in submitters {
+            s.join().unwrap();
+        }
+        assert_eq!(ran.get(), 2, "both submissions ran, once each");
+        let stats = lp.remote().remote_stats();
+        assert_eq!((stats.accepted, stats.taken), (2, 2));
+        assert!(
+            stats.notified <= stats.waits,
+            "one notification per wait at most"
+        );
+        lp.close().unwrap();
     });
 }
 

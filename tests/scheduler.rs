@@ -221,3 +221,114 @@ fn a_callback_list_shows_its_callbacks() {
         [r#"[a(), b()] first=Some("a()")"#, "CallbacksIntoIter"]
     );
 }
+
+/// A future of `rec` with one callback per name, in order, each with its
+/// position as its context.
+fn with_callbacks(rec: &Recorder, names: &[Rc<Named>]) -> Future<i32, Recorder> {
+    const CONTEXTS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
+    let fut = Future::<i32, Recorder>::new(rec);
+    for (cb, ctx) in names.iter().zip(CONTEXTS) {
+        fut.add_done(cb.clone(), ctx);
+    }
+    fut
+}
+
+fn names(rec: &Recorder) -> Vec<String> {
+    rec.take()
+        .iter()
+        .map(|line| line.split(',').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn removing_many_keeps_the_order_of_the_rest() {
+    // FUT-REMOVE-1, FUT-REMOVE-3: removals spread over the list.
+    let rec = Recorder::default();
+    let list: Vec<_> = ["x", "a", "x", "b", "x", "x", "c", "x"].map(named).into();
+    let fut = with_callbacks(&rec, &list);
+    assert_eq!(fut.remove_done(equal_by_name("x")), 5);
+    assert_eq!(
+        format!("{fut:?}"),
+        "<Future pending cb=[a(), <1 more>, c()]>"
+    );
+    fut.add_done(named("d"), "late");
+    fut.set_result(1).unwrap();
+    assert_eq!(
+        names(&rec),
+        ["call_soon(a", "call_soon(b", "call_soon(c", "call_soon(d"]
+    );
+}
+
+#[test]
+fn removing_every_callback_leaves_none() {
+    // FUT-REMOVE-1, FUT-REMOVE-3.
+    let rec = Recorder::default();
+    let list: Vec<_> = ["x", "x", "x"].map(named).into();
+    let fut = with_callbacks(&rec, &list);
+    assert_eq!(fut.remove_done(equal_by_name("x")), 3);
+    assert_eq!(format!("{fut:?}"), "<Future pending>");
+    assert_eq!(fut.remove_done(equal_by_name("x")), 0);
+    fut.add_done(named("y"), "late");
+    fut.set_result(1).unwrap();
+    assert_eq!(names(&rec), ["call_soon(y"]);
+}
+
+#[test]
+fn an_equality_that_removes_an_earlier_callback_during_a_removal() {
+    // FUT-REMOVE-1, FUT-REMOVE-3: a nested removal behind the outer one's
+    // position; the outer one goes on by position in the list as it is.
+    let rec = Recorder::default();
+    let list: Vec<_> = ["p", "x", "q", "x", "r", "x"].map(named).into();
+    let fut = with_callbacks(&rec, &list);
+    let f = fut.clone();
+    let nested = Rc::new(std::cell::Cell::new(usize::MAX));
+    let n = nested.clone();
+    *list[2].on_compare.borrow_mut() = Some(Box::new(move || {
+        n.set(f.remove_done(equal_by_name("p")));
+    }));
+    // "x" at 1 goes; comparing "q" removes "p", so the list is [q, x, r, x]
+    // and the outer pass goes on at position 2 ("r"): the "x" after "q"
+    // is passed over, the last one is removed.
+    assert_eq!(fut.remove_done(equal_by_name("x")), 2);
+    assert_eq!(nested.get(), 1);
+    fut.set_result(1).unwrap();
+    assert_eq!(names(&rec), ["call_soon(q", "call_soon(x", "call_soon(r"]);
+}
+
+#[test]
+fn an_equality_that_adds_callbacks_during_a_removal_after_one_was_removed() {
+    // FUT-REMOVE-1, FUT-REMOVE-3: additions land at the end and are examined.
+    let rec = Recorder::default();
+    let list: Vec<_> = ["x", "y", "x"].map(named).into();
+    let fut = with_callbacks(&rec, &list);
+    let f = fut.clone();
+    *list[1].on_compare.borrow_mut() = Some(Box::new(move || {
+        f.add_done(named("x"), "during");
+        f.add_done(named("z"), "during");
+    }));
+    assert_eq!(fut.remove_done(equal_by_name("x")), 3);
+    fut.set_result(1).unwrap();
+    assert_eq!(names(&rec), ["call_soon(y", "call_soon(z"]);
+}
+
+#[test]
+fn an_equality_that_completes_the_future_after_a_removal() {
+    // FUT-REMOVE-1, FUT-REMOVE-3, FUT-CB-2: the list handed over mid-removal
+    // holds what was not removed yet, in order, and shows it.
+    let rec = Recorder::default();
+    let list: Vec<_> = ["x", "a", "y", "x", "b"].map(named).into();
+    let fut = with_callbacks(&rec, &list);
+    let f = fut.clone();
+    *list[2].on_compare.borrow_mut() = Some(Box::new(move || {
+        f.set_result(3).unwrap();
+    }));
+    assert_eq!(fut.remove_done(equal_by_name("x")), 1);
+    assert_eq!(
+        names(&rec),
+        ["call_soon(a", "call_soon(y", "call_soon(x", "call_soon(b"]
+    );
+    assert_eq!(
+        rec.lists.borrow()[0],
+        r#"[a(), y(), x(), b()] first=Some("a()")"#
+    );
+}

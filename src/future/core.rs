@@ -419,6 +419,10 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `matches` is user code (Python's `__eq__`): it is called with no
     /// borrow held, once per registration, and may add or remove callbacks
     /// or complete the future; registrations it adds are examined too.
+    ///
+    /// In place (`FUT-REMOVE-3`): each removal widens one gap in the list
+    /// instead of shifting the rest, and the gap is closed once at the end,
+    /// so a call costs O(N) however many it removes, and allocates nothing.
     pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {
         let mut removed = 0;
         let mut index = 0;
@@ -432,6 +436,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
                 _ => None,
             };
             let Some(candidate) = candidate else {
+                if let State::Pending(cbs) = &mut *self.0.state.borrow_mut() {
+                    cbs.compact();
+                }
                 return removed;
             };
             let hit = matches(&candidate);

@@ -17,7 +17,7 @@ pub mod table;
 mod task_state;
 pub mod task_table;
 
-pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry};
+pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry, Iter, Many};
 pub use self::core::Future;
 pub(crate) use self::core::TaskRole;
 pub use self::resolver::Resolver;

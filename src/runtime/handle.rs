@@ -5,7 +5,8 @@
 //! A handle owns its callback until it runs or is cancelled; cancelling
 //! drops the callback at once, as CPython clears `_callback`, and a
 //! cancelled handle never runs (spec `LOOP-HANDLE-1`). Timers with the same
-//! deadline run in the order they were scheduled (`LOOP-TIMER-1`).
+//! deadline run in the order they were scheduled (`LOOP-TIMER-1`); a
+//! cancelled timer is counted for the loop to reclaim (`LOOP-TIMER-3`).
 
 use std::cell::Cell;
 use std::cmp::Ordering as CmpOrdering;
@@ -21,7 +22,9 @@ pub(crate) trait RawHandle {
     /// Runs the callback in its context, catching a panic; `None` when the
     /// handle was cancelled (or already ran). One virtual call per handle.
     fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>>;
-    fn cancel(&self);
+    /// Cancels; `true` when the handle was still to run (not cancelled
+    /// before, not run).
+    fn cancel(&self) -> bool;
     fn cancelled(&self) -> bool;
     fn name(&self) -> &str;
 }
@@ -41,11 +44,14 @@ impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
         Some(self.context.run(|| catch_unwind(AssertUnwindSafe(f))))
     }
 
-    fn cancel(&self) {
-        self.cancelled.set(true);
+    fn cancel(&self) -> bool {
+        let was_cancelled = self.cancelled.replace(true);
         // Drop the callback now, as CPython clears `_callback`; no borrow is
         // held while its captures are dropped.
-        drop(self.callback.take());
+        let callback = self.callback.take();
+        let was_pending = callback.is_some() && !was_cancelled;
+        drop(callback);
+        was_pending
     }
 
     fn cancelled(&self) -> bool {
@@ -76,6 +82,11 @@ impl Handle {
         self.0.cancel();
     }
 
+    /// Cancels; `true` when the handle was still to run.
+    pub(crate) fn cancel_pending(&self) -> bool {
+        self.0.cancel()
+    }
+
     /// `handle.cancelled()`.
     pub fn cancelled(&self) -> bool {
         self.0.cancelled()
@@ -95,12 +106,18 @@ impl fmt::Debug for Handle {
 pub struct TimerHandle {
     pub(crate) handle: Handle,
     pub(crate) when: f64,
+    /// The loop's count of cancelled timers still in its heap (CPython's
+    /// `_timer_cancelled_count`, which `TimerHandle.cancel` raises).
+    pub(crate) cancelled_count: Rc<Cell<usize>>,
 }
 
 impl TimerHandle {
-    /// `handle.cancel()`.
+    /// `handle.cancel()`. The loop counts the cancellation when the timer
+    /// was still to run, to reclaim its heap entry (`LOOP-TIMER-3`).
     pub fn cancel(&self) {
-        self.handle.cancel();
+        if self.handle.cancel_pending() {
+            self.cancelled_count.set(self.cancelled_count.get() + 1);
+        }
     }
 
     /// `handle.cancelled()`.

@@ -24,6 +24,7 @@ impl EventLoop {
     /// One iteration: CPython's `BaseEventLoop._run_once`.
     pub(super) fn run_once(&self) {
         let inner = &self.0;
+        self.reclaim_cancelled_timers();
         let timeout = if !inner.ready.borrow().is_empty() || inner.stopping.get() {
             Some(Duration::ZERO)
         } else {
@@ -64,7 +65,9 @@ impl EventLoop {
                     Some(t) if t.when <= end => {
                         if let Some(t) = timers.pop() {
                             drop(timers);
-                            if !t.handle.cancelled() {
+                            if t.handle.cancelled() {
+                                self.uncount_cancelled_timer();
+                            } else {
                                 self.push_ready(Ready::Handle(t.handle));
                             }
                         }
@@ -80,20 +83,6 @@ impl EventLoop {
             match item {
                 Some(item) => self.run_ready(item),
                 None => break,
-            }
-        }
-    }
-
-    fn drop_cancelled_timers(&self) {
-        loop {
-            let mut timers = self.0.timers.borrow_mut();
-            match timers.peek() {
-                Some(t) if t.handle.cancelled() => {
-                    let t = timers.pop();
-                    drop(timers);
-                    drop(t);
-                }
-                _ => break,
             }
         }
     }

@@ -17,6 +17,7 @@ mod sleep;
 mod step;
 mod task;
 mod task_ref;
+mod timers;
 
 pub use self::callback::Callback;
 pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler};

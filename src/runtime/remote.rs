@@ -3,7 +3,8 @@
 //! an idle loop waits on, and [`LoopHandle`], the `Send + Sync` way in.
 //!
 //! Built on [`crate::sync`], so the loom models check this very code.
-//! Spec rules: `THREAD-SUBMIT-1`..`THREAD-SUBMIT-3`, `THREAD-WAKE-1`.
+//! Spec rules: `THREAD-SUBMIT-1`..`THREAD-SUBMIT-3`, `THREAD-WAKE-1`,
+//! `THREAD-WAKE-3`.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -27,6 +28,9 @@ pub(crate) enum RemoteItem {
 pub(crate) struct RemoteQueue {
     items: VecDeque<RemoteItem>,
     closed: bool,
+    /// The loop is waiting on [`Shared::ready`] (or about to: it set this
+    /// under the lock and waits next, releasing the lock atomically).
+    waiting: bool,
     counters: hooks::RemoteCounters,
 }
 
@@ -42,6 +46,10 @@ impl hooks::IdleQueue for RemoteQueue {
     fn counters(&mut self) -> &mut hooks::RemoteCounters {
         &mut self.counters
     }
+
+    fn set_waiting(&mut self, waiting: bool) {
+        self.waiting = waiting;
+    }
 }
 
 /// The thread-safe part of a loop: the remote queue that
@@ -49,11 +57,17 @@ impl hooks::IdleQueue for RemoteQueue {
 /// variable an idle loop waits on. Built on [`crate::sync`], so the loom
 /// models check this very code.
 ///
-/// The wake-up protocol (spec `THREAD-WAKE-1`): a producer pushes under the
-/// lock, then notifies; the loop decides to wait by looking at the queue
-/// under that same lock, and re-checks it after every wake-up. So a push is
-/// either seen by the check or happens after the loop is waiting, when the
-/// notification reaches it: no wake-up is lost, and the loop never polls.
+/// The wake-up protocol (spec `THREAD-WAKE-1`, `THREAD-WAKE-3`): the loop
+/// decides to wait by looking at the queue under the lock, and if it is
+/// idle sets `waiting` under that same lock before it waits (the wait
+/// releases the lock atomically); it re-checks after every wake-up and
+/// clears `waiting` when it stops waiting. A producer pushes under the lock
+/// and, in the same critical section, takes `waiting` (reads and clears
+/// it); only a producer that took `true` notifies, after unlocking. So a
+/// push is either seen by the loop's check or happens while `waiting` is
+/// set, and then exactly one producer notifies a loop that is waiting: no
+/// wake-up is lost, the loop never polls, and a busy loop (never waiting)
+/// costs its producers no notification (no system call).
 /// `pending` is only a hint that lets a loop with work at hand skip the
 /// lock when nothing was pushed; a push it misses is taken by the next
 /// iteration.
@@ -76,8 +90,14 @@ impl Shared {
         q.items.push_back(item);
         q.counters.accepted();
         self.pending.store(true, Ordering::Release);
+        let wake = std::mem::take(&mut q.waiting);
+        if wake {
+            q.counters.notified();
+        }
         drop(q);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
