@@ -21,6 +21,7 @@ use std::fmt;
 
 mod budget;
 mod parse;
+pub mod promela;
 mod replay;
 
 pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};
