@@ -70,8 +70,11 @@ pan_run() {
         spin -DMAXOPS="$MAXOPS" $spin_flags -a model.pml >"$name.spin" 2>&1 || { cat "$name.spin"; exit 1; }
         # shellcheck disable=SC2086
         gcc -O2 -DCOLLAPSE $cflags -o pan pan.c 2>"$name.gcc" || { cat "$name.gcc"; exit 1; }
+        local timer=()
+        [ -x /usr/bin/time ] && timer=(/usr/bin/time -f 'wall %e s, max RSS %M KB')
         # shellcheck disable=SC2086
-        /usr/bin/time -f 'wall %e s, max RSS %M KB' ./pan -m100000 $pflags >"$name.out" 2>"$name.time" || true
+        "${timer[@]}" ./pan -m100000 $pflags >"$name.out" 2>"$name.time" || true
+        [ -x /usr/bin/time ] || echo "no /usr/bin/time" >>"$name.time"
     ) || fail "$name: spin or gcc failed"
     local out="$dir/$name.out"
     grep -q 'Full statespace search' "$out" || fail "$name: not a full state-space search: $(head -5 "$out")"
