@@ -89,6 +89,7 @@
 #define E_DESTROY 15
 /* The variant's switches of the world. */
 #define LIFO 0
+#define BODY_ADDS_ITSELF 0
 
 /* The Future table (src/future/table.rs, lookup_for) as constant arrays,
  * indexed role * 60 + state * 12 + operation (role 0 Future, 1 Task):
@@ -532,7 +533,7 @@ inline init_task_table() {
 #define F0 0
 #define F1 1
 #define TF 2
-#define MAXREG (2 * MAXOPS + 2)  /* registrations: adds, c1's body adds, 2 wake-ups */
+#define MAXREG (2 * MAXOPS + 2)  /* live registrations: adds, c1's body adds, 2 wake-ups */
 #define QN (MAXREG + 2)          /* ready-queue capacity */
 #define NONE 255
 
@@ -547,9 +548,12 @@ byte st[NF];                 /* each future's row of the table */
 bit cmsg[NF];                /* cancelled with the message "m" */
 byte lst[NF * MAXREG];       /* done-callback lists: registration ids, in order */
 byte ln[NF];
-byte regcb[MAXREG];          /* registration id -> callback (CB_*) */
-byte regfut[MAXREG];         /* registration id -> future */
-byte nreg;                   /* ids are given in registration order */
+byte regcb[MAXREG];          /* registration slot -> callback (CB_*) */
+byte regfut[MAXREG];         /* registration slot -> future */
+byte rst[MAXREG];            /* slot: G_FREE, G_LISTED (in its future's list), G_SCHED (queued) */
+#define G_FREE 0
+#define G_LISTED 1
+#define G_SCHED 2
 chan ready = [QN] of { byte, byte };  /* the loop's FIFO ready queue: kind, id */
 bit iter;                    /* parity of the loop iterations run so far */
 byte ops;                    /* top-level operations so far */
@@ -565,20 +569,19 @@ byte tawait = NONE;          /* the future it awaits (its wake-up's owner) */
 bit twreg[2];                /* its wake-up was added to f0 / f1 */
 
 /* Ghosts: what the properties remember (never read by the world). */
-bit gran[MAXREG];            /* registration ran */
-bit grem[MAXREG];            /* registration removed (before completion) */
+bit gbefore[MAXREG * MAXREG]; /* [q * MAXREG + r]: live q was registered on r's future before r */
 bit gpar[MAXREG];            /* iteration parity when it was scheduled */
-byte glast[NF];              /* 1 + the last registration of f that ran */
 byte gctrue[NF];             /* cancel() returned True */
 bit gexc[NF];                /* an exception was set */
 bit gret[NF];                /* ... and retrieved by result/exception/cancel/await */
 byte gsusp = NONE;           /* the future t0 suspended on, until it resumes */
 
 /* Scratch (not part of the state: always written before read). */
-hidden byte nx, out, sch, old, tnx, treq, tact, ntodo, ck, cr, i, j, n, tf_, rid, m_, k_;
+hidden byte nx, out, sch, old, tnx, treq, tact, ntodo, ck, cr, i, j, n, tf_, rid, m_, k_, q_;
 
 inline push_cb(r) {
   assert(len(ready) < QN);
+  rst[r] = G_SCHED;
   ready!K_CB,r;
   gpar[r] = iter
 }
@@ -590,11 +593,34 @@ inline push_step() {
   fi
 }
 
-/* A new registration of callback cb on f (appended or scheduled by the caller). */
+/* A new registration of callback cb on f, in the lowest free slot rid
+ * (appended or scheduled by the caller); it comes after every live one of f. */
 inline new_reg(f, cb) {
-  assert(nreg < MAXREG);     /* the bound holds: no registration is ever refused */
-  rid = nreg; nreg++;
-  regcb[rid] = cb; regfut[rid] = f
+  rid = 0;
+  do
+  :: rid < MAXREG && rst[rid] != G_FREE -> rid++
+  :: else -> break
+  od;
+  assert(rid < MAXREG);      /* the bound holds: no registration is ever refused */
+  regcb[rid] = cb; regfut[rid] = f; rst[rid] = G_LISTED;
+  q_ = 0;
+  do
+  :: q_ < MAXREG ->
+     gbefore[rid * MAXREG + q_] = 0;
+     gbefore[q_ * MAXREG + rid] = (q_ != rid && rst[q_] != G_FREE && regfut[q_] == f);
+     q_++
+  :: else -> break
+  od
+}
+
+/* A registration that ran or was removed: its slot is free again. */
+inline free_reg(r) {
+  rst[r] = G_FREE; regcb[r] = 0; regfut[r] = 0; gpar[r] = 0;
+  q_ = 0;
+  do
+  :: q_ < MAXREG -> gbefore[r * MAXREG + q_] = 0; gbefore[q_ * MAXREG + r] = 0; q_++
+  :: else -> break
+  od
 }
 
 /* A completing cell hands the list to call_soon, in order (FUT-CB-2). */
@@ -715,7 +741,7 @@ inline op_remove(f, cb) {
      :: i < ln[f] ->
         rid = lst[f * MAXREG + i];
         if
-        :: regcb[rid] == cb -> grem[rid] = 1
+        :: regcb[rid] == cb -> free_reg(rid)
         :: else -> lst[f * MAXREG + j] = rid; j++
         fi;
         i++
@@ -870,20 +896,29 @@ inline run_entry() {
      fi
   :: ck == K_CB ->
      n = regfut[cr];
-     /* FUT-CB-1: after completion, exactly once; FUT-CB-2: in registration order */
+     /* FUT-CB-1: after completion, exactly once (its slot is freed when it
+      * has run); FUT-CB-2: in registration order: no live registration of
+      * the same future made before it is still waiting */
      assert(st[n] != S_PENDING);
-     assert(!gran[cr]);
-     gran[cr] = 1;
-     assert(cr + 1 > glast[n]);
-     glast[n] = cr + 1;
+     assert(rst[cr] == G_SCHED);
+     q_ = 0;
+     do
+     :: q_ < MAXREG -> assert(!gbefore[q_ * MAXREG + cr]); q_++
+     :: else -> break
+     od;
      /* LOOP-ITER-1, FUT-CB-5: it runs in the iteration after it was scheduled */
      assert(gpar[cr] != iter);
      if
      :: regcb[cr] == CB_C0 -> skip
      :: regcb[cr] == CB_C1 ->
-        /* c1's body: set_result f1 1; add_done_callback f0 c0 */
+        /* c1's body: set_result f1 1; add_done_callback f0 c0 (c1 itself in
+         * the wrong world of BODY_ADDS_ITSELF) */
         op_set_result(F1, 0);
+#if BODY_ADDS_ITSELF
+        op_add(F0, CB_C1)
+#else
         op_add(F0, CB_C0)
+#endif
      :: regcb[cr] == CB_WAKE ->
         if
         :: tawait == n -> task_event(E_WAKEUP)
@@ -901,7 +936,8 @@ inline run_entry() {
         fi;
         /* TASK-RESUME-1: its slot reached, a suspended task has resumed */
         assert(gsusp != n)
-     fi
+     fi;
+     free_reg(cr)
   fi
 }
 
@@ -933,7 +969,11 @@ active proctype world() {
   d_step {
     printf("TRACE: future f0\n");
     printf("TRACE: future f1\n");
+#if BODY_ADDS_ITSELF
+    printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c1\n");
+#else
     printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c0\n");
+#endif
     printf("TRACE: task t0 f0 f1\n");
     /* TASK-STEP-1: the first step is scheduled, nothing of the coroutine runs */
     push_step()
@@ -978,17 +1018,14 @@ active proctype world() {
   od;
   skip;
   d_step {
-    /* FUT-CB-1, FUT-CB-2, FUT-REMOVE-1, FUT-REMOVE-2: a registration not
-     * removed before completion ran exactly once if its future is done;
-     * none ran on a pending future. */
+    /* FUT-CB-1, FUT-CB-2, FUT-REMOVE-1, FUT-REMOVE-2: every registration
+     * not removed before completion has run (its slot is free) once its
+     * future is done; what is left is listed on a pending future. */
     i = 0;
     do
-    :: i < nreg ->
-       if
-       :: regcb[i] != CB_WAKE && (grem[i] || st[regfut[i]] == S_PENDING) -> assert(!gran[i])
-       :: regcb[i] != CB_WAKE && !grem[i] && st[regfut[i]] != S_PENDING -> assert(gran[i])
-       :: else -> skip
-       fi;
+    :: i < MAXREG ->
+       assert(rst[i] != G_SCHED);
+       assert(rst[i] != G_LISTED || st[regfut[i]] == S_PENDING);
        i++
     :: else -> break
     od;

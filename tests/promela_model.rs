@@ -52,8 +52,8 @@ fn every_cell_is_a_branch_of_the_model() {
 }
 
 /// The wrong variants (verification/spin.sh --can-fail) differ from the
-/// real model: the one in a single cell (FUT-SET-3), the other in its
-/// callback order switch (FUT-CB-2).
+/// real model: one in a single cell (FUT-SET-3), one in its callback order
+/// switch (FUT-CB-2), one in its callback body's switch (LOOP-ITER-1).
 #[test]
 fn wrong_variants_differ_where_they_should() {
     let real = render(Variant::Table);
@@ -64,6 +64,7 @@ fn wrong_variants_differ_where_they_should() {
             "    FNX[14] = S_RESULT; FOUT[14] = O_RETURNS_NONE; FSCH[14] = 1; /* Future FINISHED (result) set_result(v) */",
         ),
         (Variant::LifoCallbacks, "#define LIFO 1"),
+        (Variant::SelfReregistering, "#define BODY_ADDS_ITSELF 1"),
     ] {
         let wrong = render(variant);
         let (r, w) = (lines(&real), lines(&wrong));

@@ -34,14 +34,19 @@ pub enum Variant {
     /// Wrong: a completion schedules its done callbacks last-registered
     /// first (the LIFO order of `--cfg asyncio_future_mutant`).
     LifoCallbacks,
+    /// Wrong world: the body of callback `c1` adds `c1` itself to `f0`, so
+    /// once `f0` is done the ready queue never drains (the `drains`
+    /// property must fail).
+    SelfReregistering,
 }
 
 impl Variant {
     /// Every variant, the real one first.
-    pub const ALL: [Variant; 3] = [
+    pub const ALL: [Variant; 4] = [
         Variant::Table,
         Variant::DoneAcceptsSetResult,
         Variant::LifoCallbacks,
+        Variant::SelfReregistering,
     ];
 
     /// The variant's name on the command line (`future-trace promela
@@ -51,6 +56,7 @@ impl Variant {
             Variant::Table => "table",
             Variant::DoneAcceptsSetResult => "done-accepts-set-result",
             Variant::LifoCallbacks => "lifo-callbacks",
+            Variant::SelfReregistering => "self-reregistering",
         }
     }
 
@@ -128,7 +134,9 @@ fn constants(out: &mut String, variant: Variant) {
     }
     out.push_str("/* The variant's switches of the world. */\n");
     let lifo = u8::from(variant == Variant::LifoCallbacks);
-    let _ = writeln!(out, "#define LIFO {lifo}\n");
+    let _ = writeln!(out, "#define LIFO {lifo}");
+    let itself = u8::from(variant == Variant::SelfReregistering);
+    let _ = writeln!(out, "#define BODY_ADDS_ITSELF {itself}\n");
 }
 
 const OUTCOMES: [&str; 18] = [
