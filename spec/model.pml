@@ -90,6 +90,14 @@
 /* The variant's switches of the world. */
 #define LIFO 0
 #define BODY_ADDS_ITSELF 0
+/* Every property is a CHECK; spin -DNOCHECK makes each one pass (assert(1)), with
+ * the model's statements unchanged, to replay a wrong model's trail past its
+ * violation (verification/spin.sh). */
+#ifdef NOCHECK
+#define CHECK(c) assert(1)
+#else
+#define CHECK(c) assert(c)
+#endif
 
 /* The Future table (src/future/table.rs, lookup_for) as constant arrays,
  * indexed role * 60 + state * 12 + operation (role 0 Future, 1 Task):
@@ -251,7 +259,7 @@ inline init_future_table() {
 hidden byte TNX[224], TREQ[224], TACT[224];
 inline task_cell(ph, rq, ev) {
   k_ = ((ph) * 2 + (rq)) * 16 + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];
-  assert(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */
+  CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */
 }
 inline init_task_table() {
   d_step {
@@ -521,13 +529,19 @@ inline init_task_table() {
  * chosen freely (or fewer), then `run` (iterations until the ready queue
  * is empty), then the last handle of every future is dropped.
  *
- * Every top-level operation prints its trace-format step ("TRACE: ..."),
- * so the replay of an error trail (spin -t) is a trace-format file
- * (verification/spin.sh turns it into one and has CPython annotate it).
+ * Every top-level operation prints its trace-format step and the outcome
+ * the model gives ("TRACE: STEP -> OUTCOME", the events of `step` and
+ * `run` included), so a simulation or the replay of an error trail
+ * (spin -t) is a trace annotated by the model: verification/spin.sh has
+ * CPython check the annotations of random simulations, and turns error
+ * trails into CPython-annotated vectors.
  * ------------------------------------------------------------------------ */
 
 #ifndef MAXOPS
-#define MAXOPS 5
+#define MAXOPS 6
+#endif
+#ifndef MINOPS
+#define MINOPS 0   /* fewer operations may be made (simulations raise it) */
 #endif
 #define NF 3            /* f0, f1, tf */
 #define F0 0
@@ -546,6 +560,7 @@ inline init_task_table() {
 /* The state the table speaks about. */
 byte st[NF];                 /* each future's row of the table */
 bit cmsg[NF];                /* cancelled with the message "m" */
+bit vb[NF];                  /* its result was set by c1's body (1), else at top level (5) */
 byte lst[NF * MAXREG];       /* done-callback lists: registration ids, in order */
 byte ln[NF];
 byte regcb[MAXREG];          /* registration slot -> callback (CB_*) */
@@ -577,10 +592,49 @@ bit gret[NF];                /* ... and retrieved by result/exception/cancel/awa
 byte gsusp = NONE;           /* the future t0 suspended on, until it resumes */
 
 /* Scratch (not part of the state: always written before read). */
-hidden byte nx, out, sch, old, tnx, treq, tact, ntodo, ck, cr, i, j, n, tf_, rid, m_, k_, q_;
+hidden byte nx, out, sch, old, tnx, treq, tact, ntodo, ck, cr, i, j, n, tf_, rid, m_, k_, q_, cnt_, nev, op_;
+
+/* Printing outcomes in trace format v1 (spec/trace-format.md 5.4, 5.5). */
+inline sep() {               /* before an event: the separator */
+  if
+  :: nev -> printf(" ")
+  :: else -> skip
+  fi;
+  nev = 1
+}
+inline print_cancelled(f) {
+  if
+  :: cmsg[f] -> printf("CancelledError(\"m\")")
+  :: else -> printf("CancelledError")
+  fi
+}
+inline print_value(f) {
+  if
+  :: vb[f] -> printf("1")
+  :: else -> printf("5")
+  fi
+}
+inline print_out(f) {        /* the outcome `out` of operation op_ on f */
+  if
+  :: out == O_RETURNS_NONE && (op_ == OP_SET_RESULT || op_ == OP_SET_EXCEPTION) -> printf("ok")
+  :: out == O_RETURNS_NONE && !(op_ == OP_SET_RESULT || op_ == OP_SET_EXCEPTION) -> printf("None")
+  :: out == O_RETURNS_TRUE -> printf("True")
+  :: out == O_RETURNS_FALSE -> printf("False")
+  :: out == O_RETURNS_RESULT -> print_value(f)
+  :: out == O_RETURNS_EXCEPTION -> printf("E%d", f)
+  :: out == O_RAISES_EXCEPTION -> printf("raise E%d", f)
+  :: out == O_RAISES_CANCELLED_ERROR -> printf("raise "); print_cancelled(f)
+  :: out == O_RAISES_INVALID_STATE -> printf("raise InvalidStateError")
+  :: out == O_APPENDS_CALLBACK || out == O_SCHEDULES_CALLBACK -> printf("ok")
+  :: out == O_REMOVES_CALLBACKS || out == O_RETURNS_ZERO -> printf("%d", cnt_)
+  :: else -> printf("?")
+  fi
+}
+/* A top-level operation: its step line with the model's outcome. */
+#define TOP(text, f, op, body) d_step { printf("TRACE: "); printf(text); printf(" -> "); op_ = op; body; print_out(f); printf("\n"); queries(); ops++ }
 
 inline push_cb(r) {
-  assert(len(ready) < QN);
+  CHECK(len(ready) < QN);
   rst[r] = G_SCHED;
   ready!K_CB,r;
   gpar[r] = iter
@@ -588,7 +642,7 @@ inline push_cb(r) {
 
 inline push_step() {
   if
-  :: !tstepq -> tstepq = 1; assert(len(ready) < QN); ready!K_STEP,0
+  :: !tstepq -> tstepq = 1; CHECK(len(ready) < QN); ready!K_STEP,0
   :: else -> skip
   fi
 }
@@ -601,7 +655,7 @@ inline new_reg(f, cb) {
   :: rid < MAXREG && rst[rid] != G_FREE -> rid++
   :: else -> break
   od;
-  assert(rid < MAXREG);      /* the bound holds: no registration is ever refused */
+  CHECK(rid < MAXREG);      /* the bound holds: no registration is ever refused */
   regcb[rid] = cb; regfut[rid] = f; rst[rid] = G_LISTED;
   q_ = 0;
   do
@@ -646,9 +700,9 @@ inline schedule_list(f) {
  * or moves only from unretrieved to retrieved, and schedules nothing. */
 inline apply(f) {
   old = st[f];
-  assert(old == S_PENDING || nx == NX_STAY || nx == old
+  CHECK(old == S_PENDING || nx == NX_STAY || nx == old
          || (old == S_EXCEPTION_UNRETRIEVED && nx == S_EXCEPTION_RETRIEVED));
-  assert(old == S_PENDING || sch == 0);
+  CHECK(old == S_PENDING || sch == 0);
   if
   :: nx != NX_STAY -> st[f] = nx
   :: else -> skip
@@ -667,19 +721,23 @@ inline retrieves(f) {
   fi
 }
 
-inline op_set_result(f, role) {
-  fut_cell(role, st[f], OP_SET_RESULT);
+inline op_set_result(f, body) {
+  fut_cell(0, st[f], OP_SET_RESULT);
   /* FUT-SET-1, FUT-SET-3 */
-  assert(role == 1 || st[f] != S_PENDING || (nx == S_RESULT && sch == 1 && out == O_RETURNS_NONE));
-  assert(role == 1 || st[f] == S_PENDING || out == O_RAISES_INVALID_STATE);
+  CHECK(st[f] != S_PENDING || (nx == S_RESULT && sch == 1 && out == O_RETURNS_NONE));
+  CHECK(st[f] == S_PENDING || out == O_RAISES_INVALID_STATE);
+  if
+  :: st[f] == S_PENDING -> vb[f] = body
+  :: else -> skip
+  fi;
   apply(f)
 }
 
 inline op_set_exception(f) {
   fut_cell(0, st[f], OP_SET_EXCEPTION);
   /* FUT-SET-2, FUT-SET-3 */
-  assert(st[f] != S_PENDING || (nx == S_EXCEPTION_UNRETRIEVED && sch == 1 && out == O_RETURNS_NONE));
-  assert(st[f] == S_PENDING || out == O_RAISES_INVALID_STATE);
+  CHECK(st[f] != S_PENDING || (nx == S_EXCEPTION_UNRETRIEVED && sch == 1 && out == O_RETURNS_NONE));
+  CHECK(st[f] == S_PENDING || out == O_RAISES_INVALID_STATE);
   if
   :: st[f] == S_PENDING -> gexc[f] = 1
   :: else -> skip
@@ -696,12 +754,12 @@ inline op_cancel(f, m) {
   :: else -> skip
   fi;
   /* FUT-CANCEL-1, FUT-CANCEL-2: True at most once, only while pending */
-  assert((out == O_RETURNS_TRUE) == (st[f] == S_PENDING));
+  CHECK((out == O_RETURNS_TRUE) == (st[f] == S_PENDING));
   if
   :: out == O_RETURNS_TRUE -> gctrue[f]++
   :: else -> skip
   fi;
-  assert(gctrue[f] <= 1);
+  CHECK(gctrue[f] <= 1);
   apply(f)
 }
 
@@ -709,8 +767,8 @@ inline op_query(f, op) {     /* result() or exception() */
   fut_cell(0, st[f], op);
   retrieves(f);
   /* FUT-RESULT-1, FUT-EXCEPTION-1, FUT-CANCEL-3 */
-  assert(st[f] != S_PENDING || out == O_RAISES_INVALID_STATE);
-  assert(st[f] != S_CANCELLED || out == O_RAISES_CANCELLED_ERROR);
+  CHECK(st[f] != S_PENDING || out == O_RAISES_INVALID_STATE);
+  CHECK(st[f] != S_CANCELLED || out == O_RAISES_CANCELLED_ERROR);
   apply(f)
 }
 
@@ -719,13 +777,13 @@ inline op_add(f, cb) {
   new_reg(f, cb);
   if
   :: out == O_APPENDS_CALLBACK ->
-     assert(st[f] == S_PENDING);
+     CHECK(st[f] == S_PENDING);
      lst[f * MAXREG + ln[f]] = rid; ln[f]++
   :: out == O_SCHEDULES_CALLBACK ->
      /* FUT-CB-3: on a done future it is scheduled at once, at the tail */
-     assert(st[f] != S_PENDING);
+     CHECK(st[f] != S_PENDING);
      push_cb(rid)
-  :: else -> assert(false)
+  :: else -> CHECK(false)
   fi;
   apply(f)
 }
@@ -735,13 +793,14 @@ inline op_remove(f, cb) {
   fut_cell(0, st[f], OP_REMOVE_DONE_CALLBACK);
   if
   :: out == O_REMOVES_CALLBACKS ->
-     assert(st[f] == S_PENDING);
+     CHECK(st[f] == S_PENDING);
+     cnt_ = 0;
      i = 0; j = 0;
      do
      :: i < ln[f] ->
         rid = lst[f * MAXREG + i];
         if
-        :: regcb[rid] == cb -> free_reg(rid)
+        :: regcb[rid] == cb -> free_reg(rid); cnt_++
         :: else -> lst[f * MAXREG + j] = rid; j++
         fi;
         i++
@@ -751,8 +810,8 @@ inline op_remove(f, cb) {
      :: j < ln[f] -> ln[f]--; lst[f * MAXREG + ln[f]] = 0
      :: else -> break
      od
-  :: out == O_RETURNS_ZERO -> assert(st[f] != S_PENDING)
-  :: else -> assert(false)
+  :: out == O_RETURNS_ZERO -> CHECK(st[f] != S_PENDING); cnt_ = 0
+  :: else -> CHECK(false)
   fi;
   apply(f)
 }
@@ -763,11 +822,11 @@ inline queries() {
   do
   :: n < NF ->
      fut_cell(0, st[n], OP_DONE);
-     assert(nx == NX_STAY && sch == 0);
-     assert((out == O_RETURNS_TRUE) == (st[n] != S_PENDING));
+     CHECK(nx == NX_STAY && sch == 0);
+     CHECK((out == O_RETURNS_TRUE) == (st[n] != S_PENDING));
      fut_cell(0, st[n], OP_CANCELLED);
-     assert(nx == NX_STAY && sch == 0);
-     assert((out == O_RETURNS_TRUE) == (st[n] == S_CANCELLED));
+     CHECK(nx == NX_STAY && sch == 0);
+     CHECK((out == O_RETURNS_TRUE) == (st[n] == S_CANCELLED));
      n++
   :: else -> break
   od;
@@ -796,7 +855,7 @@ inline task_cancel_awaited() {
   :: out == O_RETURNS_TRUE -> task_event(E_AWAITED_CANCELLED)
   :: else -> task_event(E_AWAITED_REFUSED)
   fi;
-  assert(tact == A_NOTHING)
+  CHECK(tact == A_NOTHING)
 }
 
 /* TASK-RESULT-1: the coroutine's end is the task's outcome (internal
@@ -805,9 +864,9 @@ inline task_finish() {
   if
   :: tact == A_FINISH -> fut_cell(0, st[TF], OP_SET_RESULT)
   :: tact == A_FINISH_CANCELLED -> fut_cell(0, st[TF], OP_CANCEL)
-  :: else -> assert(false)
+  :: else -> CHECK(false)
   fi;
-  assert(st[TF] == S_PENDING);
+  CHECK(st[TF] == S_PENDING);
   apply(TF)
 }
 
@@ -828,7 +887,7 @@ inline task_poll() {
      :: tact == A_SUSPEND ->
         /* FUT-AWAIT-1: the await cell suspends; the wake-up is added once */
         fut_cell(0, st[tf_], OP_AWAIT);
-        assert(out == O_SUSPENDS);
+        CHECK(out == O_SUSPENDS);
         apply(tf_);
         if
         :: !twreg[tf_] ->
@@ -840,26 +899,41 @@ inline task_poll() {
         task_event(E_STEP_AWAITING);
         if
         :: tact == A_CANCEL_AWAITED -> task_cancel_awaited()
-        :: else -> assert(tact == A_NOTHING)
+        :: else -> CHECK(tact == A_NOTHING)
         fi;
         break
      :: tact == A_READ ->
         /* TASK-RESUME-1: a task that suspended on tf_ resumes only in its
          * wake-up's slot of the ready queue. FUT-AWAIT-2: reading a done
          * future does not suspend. */
-        assert(gsusp != tf_ || (ck == K_CB && regcb[cr] == CB_WAKE && regfut[cr] == tf_));
+        CHECK(gsusp != tf_ || (ck == K_CB && regcb[cr] == CB_WAKE && regfut[cr] == tf_));
         gsusp = NONE; tawait = NONE;
         fut_cell(0, st[tf_], OP_AWAIT);
         retrieves(tf_);
         apply(tf_);
+        sep();
+        printf("t0:f%d", tf_);
         if
-        :: out == O_RETURNS_RESULT -> tpos++
-        :: else -> tpos = 2   /* the coroutine catches the exception and returns */
+        :: out == O_RETURNS_RESULT ->
+           printf("="); print_value(tf_); tpos++;
+           if
+           :: tpos == 2 -> sep(); printf("t0:end")
+           :: else -> skip
+           fi
+        :: out == O_RAISES_EXCEPTION ->
+           printf("!E%d", tf_); tpos = 2   /* caught; the coroutine returns */
+        :: else ->
+           printf("!"); print_cancelled(tf_); tpos = 2
         fi
      :: tact == A_RAISE_CANCELLED ->
         /* TASK-CANCEL-2: the thrown CancelledError, caught by the coroutine */
+        sep(); printf("t0:f%d!CancelledError", tf_);
+        if
+        :: tmsg -> printf("(\"m\")")
+        :: else -> skip
+        fi;
         gsusp = NONE; tawait = NONE; tpos = 2
-     :: else -> assert(false)
+     :: else -> CHECK(false)
      fi
   od
 }
@@ -875,10 +949,10 @@ inline op_cancel_task(m) {
      :: tact == A_ACCEPT -> skip
      :: tact == A_SCHEDULE_STEP -> push_step()
      :: tact == A_CANCEL_AWAITED -> task_cancel_awaited()
-     :: else -> assert(false)
+     :: else -> CHECK(false)
      fi
   :: else ->
-     assert(st[TF] != S_PENDING && out == O_RETURNS_FALSE);
+     CHECK(st[TF] != S_PENDING && out == O_RETURNS_FALSE);
      apply(TF)
   fi
 }
@@ -892,31 +966,35 @@ inline run_entry() {
      if
      :: tact == A_POLL -> task_poll()
      :: tact == A_FINISH_CANCELLED -> task_finish()
-     :: else -> assert(false)
+     :: else -> CHECK(false)
      fi
   :: ck == K_CB ->
      n = regfut[cr];
      /* FUT-CB-1: after completion, exactly once (its slot is freed when it
       * has run); FUT-CB-2: in registration order: no live registration of
       * the same future made before it is still waiting */
-     assert(st[n] != S_PENDING);
-     assert(rst[cr] == G_SCHED);
+     CHECK(st[n] != S_PENDING);
+     CHECK(rst[cr] == G_SCHED);
      q_ = 0;
      do
-     :: q_ < MAXREG -> assert(!gbefore[q_ * MAXREG + cr]); q_++
+     :: q_ < MAXREG -> CHECK(!gbefore[q_ * MAXREG + cr]); q_++
      :: else -> break
      od;
      /* LOOP-ITER-1, FUT-CB-5: it runs in the iteration after it was scheduled */
-     assert(gpar[cr] != iter);
+     CHECK(gpar[cr] != iter);
      if
-     :: regcb[cr] == CB_C0 -> skip
+     :: regcb[cr] == CB_C0 -> sep(); printf("c0(f%d)", n)
      :: regcb[cr] == CB_C1 ->
+        sep(); printf("c1(f%d)[set_result f1 1 -> ", n);
         /* c1's body: set_result f1 1; add_done_callback f0 c0 (c1 itself in
          * the wrong world of BODY_ADDS_ITSELF) */
-        op_set_result(F1, 0);
+        op_set_result(F1, 1);
+        op_ = OP_SET_RESULT; print_out(F1);
 #if BODY_ADDS_ITSELF
+        printf("; add_done_callback f0 c1 -> ok]");
         op_add(F0, CB_C1)
 #else
+        printf("; add_done_callback f0 c0 -> ok]");
         op_add(F0, CB_C0)
 #endif
      :: regcb[cr] == CB_WAKE ->
@@ -932,10 +1010,10 @@ inline run_entry() {
            apply(n);
            tawait = NONE;
            task_poll()
-        :: else -> assert(tact == A_NOTHING)
+        :: else -> CHECK(tact == A_NOTHING)
         fi;
         /* TASK-RESUME-1: its slot reached, a suspended task has resumed */
-        assert(gsusp != n)
+        CHECK(gsusp != n)
      fi;
      free_reg(cr)
   fi
@@ -967,78 +1045,91 @@ active proctype world() {
   init_future_table();
   init_task_table();
   d_step {
-    printf("TRACE: future f0\n");
-    printf("TRACE: future f1\n");
+    printf("TRACE: future f0 -> ok\n");
+    printf("TRACE: future f1 -> ok\n");
 #if BODY_ADDS_ITSELF
-    printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c1\n");
+    printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c1 -> ok\n");
 #else
-    printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c0\n");
+    printf("TRACE: def c1: set_result f1 1; add_done_callback f0 c0 -> ok\n");
 #endif
-    printf("TRACE: task t0 f0 f1\n");
+    printf("TRACE: task t0 f0 f1 -> ok\n");
     /* TASK-STEP-1: the first step is scheduled, nothing of the coroutine runs */
     push_step()
   };
   do
   :: ops < MAXOPS ->
      if
-     :: d_step { printf("TRACE: set_result f0 5\n"); op_set_result(F0, 0); queries(); ops++ }
-     :: d_step { printf("TRACE: set_result f1 5\n"); op_set_result(F1, 0); queries(); ops++ }
-     :: d_step { printf("TRACE: set_exception f0 E0\n"); op_set_exception(F0); queries(); ops++ }
-     :: d_step { printf("TRACE: set_exception f1 E1\n"); op_set_exception(F1); queries(); ops++ }
-     :: d_step { printf("TRACE: cancel f0\n"); op_cancel(F0, 0); queries(); ops++ }
-     :: d_step { printf("TRACE: cancel f1\n"); op_cancel(F1, 0); queries(); ops++ }
-     :: d_step { printf("TRACE: cancel f0 \"m\"\n"); op_cancel(F0, 1); queries(); ops++ }
-     :: d_step { printf("TRACE: cancel f1 \"m\"\n"); op_cancel(F1, 1); queries(); ops++ }
-     :: d_step { printf("TRACE: result f0\n"); op_query(F0, OP_RESULT); queries(); ops++ }
-     :: d_step { printf("TRACE: result f1\n"); op_query(F1, OP_RESULT); queries(); ops++ }
-     :: d_step { printf("TRACE: exception f0\n"); op_query(F0, OP_EXCEPTION); queries(); ops++ }
-     :: d_step { printf("TRACE: exception f1\n"); op_query(F1, OP_EXCEPTION); queries(); ops++ }
-     :: d_step { printf("TRACE: add_done_callback f0 c0\n"); op_add(F0, CB_C0); queries(); ops++ }
-     :: d_step { printf("TRACE: add_done_callback f0 c1\n"); op_add(F0, CB_C1); queries(); ops++ }
-     :: d_step { printf("TRACE: add_done_callback f1 c0\n"); op_add(F1, CB_C0); queries(); ops++ }
-     :: d_step { printf("TRACE: add_done_callback f1 c1\n"); op_add(F1, CB_C1); queries(); ops++ }
-     :: d_step { printf("TRACE: remove_done_callback f0 c0\n"); op_remove(F0, CB_C0); queries(); ops++ }
-     :: d_step { printf("TRACE: remove_done_callback f0 c1\n"); op_remove(F0, CB_C1); queries(); ops++ }
-     :: d_step { printf("TRACE: remove_done_callback f1 c0\n"); op_remove(F1, CB_C0); queries(); ops++ }
-     :: d_step { printf("TRACE: remove_done_callback f1 c1\n"); op_remove(F1, CB_C1); queries(); ops++ }
+     :: TOP("set_result f0 5", F0, OP_SET_RESULT, op_set_result(F0, 0))
+     :: TOP("set_result f1 5", F1, OP_SET_RESULT, op_set_result(F1, 0))
+     :: TOP("set_exception f0 E0", F0, OP_SET_EXCEPTION, op_set_exception(F0))
+     :: TOP("set_exception f1 E1", F1, OP_SET_EXCEPTION, op_set_exception(F1))
+     :: TOP("cancel f0", F0, OP_CANCEL, op_cancel(F0, 0))
+     :: TOP("cancel f1", F1, OP_CANCEL, op_cancel(F1, 0))
+     :: TOP("cancel f0 \"m\"", F0, OP_CANCEL, op_cancel(F0, 1))
+     :: TOP("cancel f1 \"m\"", F1, OP_CANCEL, op_cancel(F1, 1))
+     :: TOP("result f0", F0, OP_RESULT, op_query(F0, OP_RESULT))
+     :: TOP("result f1", F1, OP_RESULT, op_query(F1, OP_RESULT))
+     :: TOP("exception f0", F0, OP_EXCEPTION, op_query(F0, OP_EXCEPTION))
+     :: TOP("exception f1", F1, OP_EXCEPTION, op_query(F1, OP_EXCEPTION))
+     :: TOP("add_done_callback f0 c0", F0, OP_ADD_DONE_CALLBACK, op_add(F0, CB_C0))
+     :: TOP("add_done_callback f0 c1", F0, OP_ADD_DONE_CALLBACK, op_add(F0, CB_C1))
+     :: TOP("add_done_callback f1 c0", F1, OP_ADD_DONE_CALLBACK, op_add(F1, CB_C0))
+     :: TOP("add_done_callback f1 c1", F1, OP_ADD_DONE_CALLBACK, op_add(F1, CB_C1))
+     :: TOP("remove_done_callback f0 c0", F0, OP_REMOVE_DONE_CALLBACK, op_remove(F0, CB_C0))
+     :: TOP("remove_done_callback f0 c1", F0, OP_REMOVE_DONE_CALLBACK, op_remove(F0, CB_C1))
+     :: TOP("remove_done_callback f1 c0", F1, OP_REMOVE_DONE_CALLBACK, op_remove(F1, CB_C0))
+     :: TOP("remove_done_callback f1 c1", F1, OP_REMOVE_DONE_CALLBACK, op_remove(F1, CB_C1))
 #ifndef TRACEABLE
      /* Task cancellation is not in trace format v1: spin -DTRACEABLE leaves
       * it out when a counterexample must become a vector. */
      :: d_step { printf("UNTRACEABLE: cancel t0 (task cancellation is not in trace format v1)\n"); op_cancel_task(0); queries(); ops++ }
      :: d_step { printf("UNTRACEABLE: cancel t0 \"m\" (task cancellation is not in trace format v1)\n"); op_cancel_task(1); queries(); ops++ }
 #endif
-     :: d_step { printf("TRACE: step\n"); iteration(); queries(); ops++ }
+     :: d_step {
+          printf("TRACE: step -> "); nev = 0; iteration();
+          if
+          :: !nev -> printf("-")
+          :: else -> skip
+          fi;
+          printf("\n"); queries(); ops++
+        }
      fi
-  :: break
+  :: ops >= MINOPS -> break
   od;
-  printf("TRACE: run\n");
+  skip;
+  d_step { printf("TRACE: run -> "); nev = 0 };
   do
   :: len(ready) > 0 -> d_step { iteration(); queries() }
   :: else -> break
   od;
   skip;
   d_step {
+    if
+    :: !nev -> printf("-")
+    :: else -> skip
+    fi;
+    printf("\n");
     /* FUT-CB-1, FUT-CB-2, FUT-REMOVE-1, FUT-REMOVE-2: every registration
      * not removed before completion has run (its slot is free) once its
      * future is done; what is left is listed on a pending future. */
     i = 0;
     do
     :: i < MAXREG ->
-       assert(rst[i] != G_SCHED);
-       assert(rst[i] != G_LISTED || st[regfut[i]] == S_PENDING);
+       CHECK(rst[i] != G_SCHED);
+       CHECK(rst[i] != G_LISTED || st[regfut[i]] == S_PENDING);
        i++
     :: else -> break
     od;
     /* TASK-RESUME-1, TASK-STEP-1: once the queue is empty the task is done,
      * or suspended on a pending future (no wake-up lost) */
-    assert(tph == P_DONE || (tph == P_SUSPENDED && tawait != NONE && st[tawait] == S_PENDING));
+    CHECK(tph == P_DONE || (tph == P_SUSPENDED && tawait != NONE && st[tawait] == S_PENDING));
     /* FUT-LOG-1..FUT-LOG-3: dropping the last handle reports "exception was
      * never retrieved" exactly when an exception was set and not retrieved */
     n = 0;
     do
     :: n < NF ->
        fut_cell(0, st[n], OP_DROP_LAST_HANDLE);
-       assert((out == O_REPORTS_NEVER_RETRIEVED) == (gexc[n] && !gret[n]));
+       CHECK((out == O_REPORTS_NEVER_RETRIEVED) == (gexc[n] && !gret[n]));
        apply(n);
        n++
     :: else -> break

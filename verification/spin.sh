@@ -20,6 +20,9 @@
 #   safety   assertions and invalid end states (no never claim)
 #   drains   LTL <> finished          (acceptance cycles, -a -N drains)
 #   absorbs  LTL terminal states      (acceptance cycles, -a -N absorbs)
+# then SIMULATIONS (default 40) random simulations of 3 to 12 operations,
+# each printing the model's outcomes as a trace, checked by CPython
+# (cpython_oracle.py run --check): CPython judges the model.
 # The bound is MAXOPS top-level operations (default 6; spec/verification.md).
 # Prints states stored, memory and time of each run.
 set -euo pipefail
@@ -27,6 +30,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 MAXOPS=${MAXOPS:-6}
+SIMULATIONS=${SIMULATIONS:-40}
 can_fail=0
 write_vectors=0
 for arg in "$@"; do
@@ -96,21 +100,41 @@ pan_run() {
         "$name" "$errors" "$stored" "$mem" "$time" "$(tail -n 1 "$dir/$name.time")"
 }
 
-# trail_to_trace DIR: the trace-format steps of DIR's error trail (spin -t
-# replays it; every top-level operation printed its step), ending with `run`.
+# model_lines: the "TRACE: STEP -> OUTCOME" lines the model printed, on
+# standard input, as trace lines. A line cut short by the end of a trail
+# runs into spin's own message: only its step is kept.
+model_lines() {
+    python3 -c '
+import sys
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    if not line.startswith("TRACE: "):
+        continue
+    line = line[len("TRACE: "):]
+    if "spin: " in line or line.endswith(" ->"):
+        line = line.split(" -> ", 1)[0].rstrip(" ->")
+    print(line)
+'
+}
+
+# trail_to_trace DIR: DIR's error trail as a trace annotated by the wrong
+# model (DIR/model.trace: spin -t replays it, with -DNOCHECK so that the
+# violating step completes and shows its outcome) and as bare steps
+# (DIR/steps), both ending with `run`; the failed assertion in DIR/failed.
 trail_to_trace() {
-    local dir=$1 replay
+    local dir=$1 replay checked
     # shellcheck disable=SC2086
-    replay=$(cd "$dir" && spin -DMAXOPS="$MAXOPS" $spin_flags -t model.pml 2>&1) || fail "spin -t failed"
+    checked=$(cd "$dir" && spin -T -DMAXOPS="$MAXOPS" $spin_flags -t model.pml 2>&1) || fail "spin -t failed"
+    grep -o 'text of failed assertion: .*' <<<"$checked" | head -1 | sed 's/^text of failed assertion: //' >"$dir/failed"
+    # shellcheck disable=SC2086
+    replay=$(cd "$dir" && spin -T -DMAXOPS="$MAXOPS" $spin_flags -DNOCHECK -t model.pml 2>&1) || fail "spin -t failed"
     if grep -q 'UNTRACEABLE:' <<<"$replay"; then
         fail "the trail has a step trace format v1 cannot express: $(grep -o 'UNTRACEABLE:.*' <<<"$replay" | head -1)"
     fi
-    local steps
-    steps=$(sed -n 's/^ *TRACE: //p' <<<"$replay")
-    [ -n "$steps" ] || fail "the trail replay printed no step"
-    printf '%s\n' "$steps"
-    tail -n 1 <<<"$steps" | grep -qx run || echo run
-    grep -o 'text of failed assertion: .*' <<<"$replay" | head -1 >"$dir/failed" || true
+    model_lines <<<"$replay" >"$dir/model.trace"
+    [ -s "$dir/model.trace" ] || fail "the trail replay printed no step"
+    tail -n 1 "$dir/model.trace" | grep -q '^run' || echo run >>"$dir/model.trace"
+    sed 's/ -> .*//' "$dir/model.trace" >"$dir/steps"
 }
 
 echo "=== spin $(spin -V | head -1 | sed 's/^Spin Version //'); bound MAXOPS=$MAXOPS"
@@ -129,6 +153,24 @@ if [ "$can_fail" -eq 0 ]; then
         [ ! -e "$work/table/model.pml.trail" ] || fail "$claim: pan wrote a trail"
     done
     echo "OK: spin verified every property of spec/model.pml with 0 errors ($(( $(date +%s) - start )) s)"
+
+    # CPython judges the model: random simulations of the world restricted
+    # to trace format v1 (longer than the verified bound), each printing
+    # the model's own outcomes, must agree with CPython on every one.
+    echo
+    echo "=== CPython checks the outcomes of $SIMULATIONS random simulations of the model"
+    start=$(date +%s)
+    mkdir -p "$work/sim"
+    for seed in $(seq 1 "$SIMULATIONS"); do
+        len=$(( 3 + seed % 10 ))
+        (cd "$work/table" && spin -T -DTRACEABLE -DMAXOPS="$len" -DMINOPS="$len" -n"$seed" model.pml 2>&1) |
+            model_lines >"$work/sim/sim-$seed.trace"
+        tail -n 1 "$work/sim/sim-$seed.trace" | grep -q '^run -> ' ||
+            fail "simulation $seed did not end with an annotated run: $(tail -n 2 "$work/sim/sim-$seed.trace")"
+    done
+    python3 verification/cpython_oracle.py run --check "$work/sim"/*.trace >"$work/sim.out" 2>&1 ||
+        { grep -v '^FAILED' "$work/sim.out" | head -20; fail "the model and CPython disagree (above)"; }
+    echo "  $(tail -n 1 "$work/sim.out") ($(cat "$work/sim"/*.trace | wc -l) lines, $(( $(date +%s) - start )) s)"
     exit 0
 fi
 
@@ -150,17 +192,25 @@ for entry in "done-accepts-set-result:out==7|sch==0" "lifo-callbacks:gbefore"; d
     [ "$errors" -gt 0 ] || fail "$variant: spin found no violation in a wrong model"
     [ -e "$dir/model.pml.trail" ] || fail "$variant: pan reported errors but wrote no trail"
     echo "  first violation pan found: $(grep -m1 'assertion violated' "$dir/safety.out")"
-    trail_to_trace "$dir" >"$dir/steps"
-    failed=$(sed 's/^text of failed assertion: //' "$dir/failed")
-    {
-        echo "# A counterexample spin found in the wrong model \`$variant\` (verification/spin.sh"
-        echo "# --can-fail, pan -i: a shortest trail): its error trail as a trace, annotated by"
-        echo "# CPython. The wrong model disagrees with an outcome below; the crate agrees with"
-        echo "# every one. spin: assertion violated: $failed"
-        cat "$dir/steps"
-    } >"$dir/trail.trace"
+    trail_to_trace "$dir"
+    failed=$(cat "$dir/failed")
     echo "  failed assertion: $failed"
     grep -qE "$expect" <<<"$failed" || fail "$variant: caught, but by another property than expected ($expect)"
+    # The wrong model's own outcomes along its trail contradict CPython's.
+    if python3 verification/cpython_oracle.py run --check "$dir/model.trace" >"$dir/model-check.out" 2>&1; then
+        cat "$dir/model.trace"
+        fail "$variant: CPython agrees with the wrong model along its counterexample"
+    fi
+    echo "  the wrong model's outcomes vs CPython's:"
+    grep -v '^FAILED\|passed, .* failed' "$dir/model-check.out" | sed "s|$dir/||; s/^/    /"
+    wrong=$(grep -m1 -A2 'outcome differs' "$dir/model-check.out" | sed -n 's/^ *expected: //p')
+    {
+        echo "# A counterexample spin found in the wrong model \`$variant\` (verification/spin.sh"
+        echo "# --can-fail, pan -i: a shortest trail), as a trace annotated by CPython; the crate"
+        echo "# agrees with every outcome. spin: assertion violated: $failed"
+        echo "# The wrong model's outcome of step $(grep -m1 -o 'model.trace:[0-9]*' "$dir/model-check.out" | cut -d: -f2) below: $wrong"
+        cat "$dir/steps"
+    } >"$dir/trail.trace"
     python3 verification/cpython_oracle.py run "$dir/trail.trace" >"$dir/vector.trace" ||
         fail "$variant: the CPython oracle rejected the trace"
     echo "  the trail as a vector, annotated by CPython:"

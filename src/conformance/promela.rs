@@ -136,7 +136,13 @@ fn constants(out: &mut String, variant: Variant) {
     let lifo = u8::from(variant == Variant::LifoCallbacks);
     let _ = writeln!(out, "#define LIFO {lifo}");
     let itself = u8::from(variant == Variant::SelfReregistering);
-    let _ = writeln!(out, "#define BODY_ADDS_ITSELF {itself}\n");
+    let _ = writeln!(out, "#define BODY_ADDS_ITSELF {itself}");
+    out.push_str(
+        "/* Every property is a CHECK; spin -DNOCHECK makes each one pass (assert(1)), with\n \
+         * the model's statements unchanged, to replay a wrong model's trail past its\n \
+         * violation (verification/spin.sh). */\n\
+         #ifdef NOCHECK\n#define CHECK(c) assert(1)\n#else\n#define CHECK(c) assert(c)\n#endif\n\n",
+    );
 }
 
 const OUTCOMES: [&str; 18] = [
@@ -301,7 +307,7 @@ fn task_cells(out: &mut String) {
          hidden byte TNX[224], TREQ[224], TACT[224];\n\
          inline task_cell(ph, rq, ev) {\n  \
          k_ = ((ph) * 2 + (rq)) * 16 + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];\n  \
-         assert(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}\n\
+         CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}\n\
          inline init_task_table() {\n",
     );
     for (pi, phase) in TaskPhase::ALL.into_iter().enumerate() {
