@@ -594,6 +594,12 @@ byte gsusp = NONE;           /* the future t0 suspended on, until it resumes */
 /* Scratch (not part of the state: always written before read). */
 hidden byte nx, out, sch, old, tnx, treq, tact, ntodo, ck, cr, i, j, n, tf_, rid, m_, k_, q_, cnt_, nev, op_;
 
+/* ------------------------------------------------------------------------
+ * Printing (fixed text, src/conformance/model_trace.pml.in): the model's
+ * outcomes in trace format v1, so that a simulation or an error trail's
+ * replay is a trace annotated by the model.
+ * ------------------------------------------------------------------------ */
+
 /* Printing outcomes in trace format v1 (spec/trace-format.md 5.4, 5.5). */
 inline sep() {               /* before an event: the separator */
   if

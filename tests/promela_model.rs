@@ -25,6 +25,7 @@ fn spec_model_pml_matches_the_tables() {
 #[test]
 fn every_cell_is_a_branch_of_the_model() {
     let model = render(Variant::Table);
+    assert!(model.contains("inline print_out(f)") && !model.contains("@PRINTING@"));
     let future_cells = model.matches("    FNX[").count();
     assert_eq!(
         future_cells,

@@ -6,7 +6,8 @@
 //! (both roles, [`lookup_for`]) becomes a branch of the Promela inline
 //! `fut_cell`, every cell of the task's table ([`task::lookup`]) a branch of
 //! `task_cell`. The world that drives them and the properties are the fixed
-//! text of `model.pml.in` (next to this file): two futures, two callbacks
+//! text of `model.pml.in` (next to this file; its printing of outcomes in
+//! trace format v1 is `model_trace.pml.in`): two futures, two callbacks
 //! (one with a body acting on the other future), one task awaiting both, a
 //! FIFO ready queue and loop iterations. `spec/verification.md` says what
 //! the model covers and its bounds; `verification/spin.sh` checks it.
@@ -84,6 +85,9 @@ impl Variant {
 }
 
 const TEMPLATE: &str = include_str!("model.pml.in");
+/// Where `TEMPLATE` takes the printing helpers of `model_trace.pml.in`.
+const PRINTING_AT: &str = "/* @PRINTING@ */\n";
+const PRINTING: &str = include_str!("model_trace.pml.in");
 
 /// Renders the Promela model of `variant` (`spec/model.pml` for
 /// [`Variant::Table`]).
@@ -100,7 +104,7 @@ pub fn render(variant: Variant) -> String {
     constants(&mut out, variant);
     future_cells(&mut out, variant);
     task_cells(&mut out);
-    out.push_str(TEMPLATE);
+    out.push_str(&TEMPLATE.replacen(PRINTING_AT, PRINTING, 1));
     out
 }
 
