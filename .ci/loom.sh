@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The loom stage: model-checks the crate's thread-safe parts (tests/loom.rs)
+# The loom stage: model-checks the crate's thread-safe parts (tests/loom.rs,
+# and tests/loom_order.rs: callback order against a reference model)
 # in release mode under the crate's own cfg `asyncio_future_loom`, prints
 # how many interleavings each model explored, and exits non-zero when a
 # model fails (including the test that shows a broken wake-up protocol
@@ -34,7 +35,7 @@ for optimised in loom generator scoped-tls log; do
 done
 
 start=$(date +%s)
-timeout 240 cargo test "${profile[@]}" --test loom --no-run
+timeout 240 cargo test "${profile[@]}" --test loom --test loom_order --no-run
 built=$(date +%s)
 echo "loom: built in $((built - start)) s; LOOM_MAX_PREEMPTIONS=$LOOM_MAX_PREEMPTIONS"
 
@@ -43,6 +44,10 @@ trap 'rm -f "$log"' EXIT
 set +e
 timeout 120 cargo test "${profile[@]}" --test loom -- --nocapture --test-threads=1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+if [ "$status" -eq 0 ]; then
+    timeout 120 cargo test "${profile[@]}" --test loom_order -- --nocapture --test-threads=1 2>&1 | tee -a "$log"
+    status=${PIPESTATUS[0]}
+fi
 set -e
 
 echo

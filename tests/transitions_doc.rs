@@ -4,17 +4,14 @@
 
 use asyncio_future::transitions::{lookup, render_markdown, Operation, Outcome, StateKind, Text};
 
+mod common;
+
 #[test]
 fn spec_transitions_md_matches_the_table() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/transitions.md");
-    let rendered = render_markdown();
-    if std::env::var_os("UPDATE_SPEC").is_some() {
-        std::fs::write(path, &rendered).unwrap();
-    }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == rendered,
-        "spec/transitions.md differs from the table; run UPDATE_SPEC=1 cargo test --test transitions_doc"
+    common::assert_committed(
+        "spec/transitions.md",
+        &render_markdown(),
+        "UPDATE_SPEC=1 cargo test --test transitions_doc",
     );
 }
 

@@ -4,6 +4,10 @@
 //! ```text
 //! future-trace run FILE...     print every step as `STEP -> OUTCOME` (observed)
 //! future-trace check FILE...   compare each `-> EXPECTED` with what is observed
+//! future-trace promela [--variant NAME]
+//!                              print the Promela model of the transition tables
+//!                              (`spec/model.pml`; a deliberately wrong variant:
+//!                              done-accepts-set-result, lifo-callbacks)
 //! ```
 //!
 //! `-` reads standard input. `check` prints `file:line` with the expected and
@@ -17,7 +21,7 @@ use std::process::ExitCode;
 
 use asyncio_future::trace::{self, Trace, TraceError};
 
-const USAGE: &str = "usage: future-trace run FILE...\n       future-trace check FILE...\n(`-` reads standard input)";
+const USAGE: &str = "usage: future-trace run FILE...\n       future-trace check FILE...\n       future-trace promela [--variant table|done-accepts-set-result|lifo-callbacks]\n(`-` reads standard input)";
 
 fn read(path: &str) -> Result<(String, String), (String, TraceError)> {
     let display = if path == "-" { "<stdin>" } else { path }.to_owned();
@@ -65,6 +69,9 @@ fn report(display: &str, e: &TraceError) {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("promela") {
+        return promela(&args[1..]);
+    }
     let (command, files) = match args.split_first() {
         Some((c, f)) if (c == "run" || c == "check") && !f.is_empty() => (c.as_str(), f),
         Some((c, _)) if c == "-h" || c == "--help" => {
@@ -127,5 +134,25 @@ fn main() -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `future-trace promela [--variant NAME]`: prints the Promela model.
+fn promela(args: &[String]) -> ExitCode {
+    use asyncio_future::trace::promela::{render, Variant};
+    let variant = match args {
+        [] => Some(Variant::Table),
+        [flag, name] if flag == "--variant" => Variant::from_name(name),
+        _ => None,
+    };
+    match variant {
+        Some(v) => {
+            print!("{}", render(v));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -22,6 +22,7 @@ use std::fmt;
 mod budget;
 mod names;
 mod parse;
+pub mod promela;
 mod replay;
 
 pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};

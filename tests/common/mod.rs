@@ -108,3 +108,18 @@ pub fn cancelled(lp: &EventLoop) -> Future<i32> {
     assert!(f.cancel(Some("stop")));
     f
 }
+
+/// Fails unless the committed file at `path` (relative to the crate) is
+/// exactly `rendered`; with `UPDATE_SPEC` set, writes it first. `how` says
+/// how to regenerate it.
+pub fn assert_committed(path: &str, rendered: &str, how: &str) {
+    let path = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SPEC").is_some() {
+        std::fs::write(&path, rendered).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "{path} differs from its rendering; run {how}"
+    );
+}
