@@ -24,6 +24,9 @@
 #define OP_GET_LOOP 9 /* get_loop() */
 #define OP_AWAIT 10 /* await */
 #define OP_DROP_LAST_HANDLE 11 /* drop last handle */
+#define OP_RESOLVER_SET_RESULT 12 /* resolver.set_result(v) */
+#define OP_RESOLVER_SET_EXCEPTION 13 /* resolver.set_exception(e) */
+#define OP_DROP_RESOLVER 14 /* drop unused resolver */
 /* Outcomes. */
 #define O_RETURNS_NONE 0
 #define O_RETURNS_TRUE 1
@@ -43,6 +46,8 @@
 #define O_SUSPENDS 15
 #define O_REPORTS_NEVER_RETRIEVED 16
 #define O_NOTHING 17
+#define O_HANDS_BACK 18
+#define O_IMPOSSIBLE 19
 /* Task phases, cancel-request effects, task actions (the task's table). */
 #define P_CREATED 0
 #define P_IDLE 1
@@ -100,13 +105,13 @@
 #endif
 
 /* The Future table (src/future/table.rs, lookup_for) as constant arrays,
- * indexed role * 60 + state * 12 + operation (role 0 Future, 1 Task):
+ * indexed role * 75 + state * 15 + operation (role 0 Future, 1 Task):
  * FNX the next state (NX_STAY when it stays), FOUT the outcome, FSCH 1 when
  * the done callbacks are scheduled. Hidden: filled once, never part of a state. */
 #define NX_STAY 255
-hidden byte FNX[120], FOUT[120], FSCH[120];
+hidden byte FNX[150], FOUT[150], FSCH[150];
 inline fut_cell(role, s, op) {
-  k_ = (role) * 60 + (s) * 12 + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]
+  k_ = (role) * 75 + (s) * 15 + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]
 }
 inline init_future_table() {
   d_step {
@@ -122,132 +127,162 @@ inline init_future_table() {
     FNX[9] = NX_STAY; FOUT[9] = O_RETURNS_LOOP; FSCH[9] = 0; /* Future PENDING get_loop() */
     FNX[10] = NX_STAY; FOUT[10] = O_SUSPENDS; FSCH[10] = 0; /* Future PENDING await */
     FNX[11] = NX_STAY; FOUT[11] = O_NOTHING; FSCH[11] = 0; /* Future PENDING drop last handle */
+    FNX[12] = S_RESULT; FOUT[12] = O_RETURNS_NONE; FSCH[12] = 1; /* Future PENDING resolver.set_result(v) */
+    FNX[13] = S_EXCEPTION_UNRETRIEVED; FOUT[13] = O_RETURNS_NONE; FSCH[13] = 1; /* Future PENDING resolver.set_exception(e) */
+    FNX[14] = NX_STAY; FOUT[14] = O_NOTHING; FSCH[14] = 0; /* Future PENDING drop unused resolver */
   };
   d_step {
-    FNX[12] = NX_STAY; FOUT[12] = O_RETURNS_RESULT; FSCH[12] = 0; /* Future FINISHED (result) result() */
-    FNX[13] = NX_STAY; FOUT[13] = O_RETURNS_NONE; FSCH[13] = 0; /* Future FINISHED (result) exception() */
-    FNX[14] = NX_STAY; FOUT[14] = O_RAISES_INVALID_STATE; FSCH[14] = 0; /* Future FINISHED (result) set_result(v) */
-    FNX[15] = NX_STAY; FOUT[15] = O_RAISES_INVALID_STATE; FSCH[15] = 0; /* Future FINISHED (result) set_exception(e) */
-    FNX[16] = NX_STAY; FOUT[16] = O_RETURNS_FALSE; FSCH[16] = 0; /* Future FINISHED (result) cancel(msg) */
-    FNX[17] = NX_STAY; FOUT[17] = O_RETURNS_TRUE; FSCH[17] = 0; /* Future FINISHED (result) done() */
-    FNX[18] = NX_STAY; FOUT[18] = O_RETURNS_FALSE; FSCH[18] = 0; /* Future FINISHED (result) cancelled() */
-    FNX[19] = NX_STAY; FOUT[19] = O_SCHEDULES_CALLBACK; FSCH[19] = 0; /* Future FINISHED (result) add_done_callback(fn, context) */
-    FNX[20] = NX_STAY; FOUT[20] = O_RETURNS_ZERO; FSCH[20] = 0; /* Future FINISHED (result) remove_done_callback(fn) */
-    FNX[21] = NX_STAY; FOUT[21] = O_RETURNS_LOOP; FSCH[21] = 0; /* Future FINISHED (result) get_loop() */
-    FNX[22] = NX_STAY; FOUT[22] = O_RETURNS_RESULT; FSCH[22] = 0; /* Future FINISHED (result) await */
-    FNX[23] = NX_STAY; FOUT[23] = O_NOTHING; FSCH[23] = 0; /* Future FINISHED (result) drop last handle */
+    FNX[15] = NX_STAY; FOUT[15] = O_RETURNS_RESULT; FSCH[15] = 0; /* Future FINISHED (result) result() */
+    FNX[16] = NX_STAY; FOUT[16] = O_RETURNS_NONE; FSCH[16] = 0; /* Future FINISHED (result) exception() */
+    FNX[17] = NX_STAY; FOUT[17] = O_RAISES_INVALID_STATE; FSCH[17] = 0; /* Future FINISHED (result) set_result(v) */
+    FNX[18] = NX_STAY; FOUT[18] = O_RAISES_INVALID_STATE; FSCH[18] = 0; /* Future FINISHED (result) set_exception(e) */
+    FNX[19] = NX_STAY; FOUT[19] = O_RETURNS_FALSE; FSCH[19] = 0; /* Future FINISHED (result) cancel(msg) */
+    FNX[20] = NX_STAY; FOUT[20] = O_RETURNS_TRUE; FSCH[20] = 0; /* Future FINISHED (result) done() */
+    FNX[21] = NX_STAY; FOUT[21] = O_RETURNS_FALSE; FSCH[21] = 0; /* Future FINISHED (result) cancelled() */
+    FNX[22] = NX_STAY; FOUT[22] = O_SCHEDULES_CALLBACK; FSCH[22] = 0; /* Future FINISHED (result) add_done_callback(fn, context) */
+    FNX[23] = NX_STAY; FOUT[23] = O_RETURNS_ZERO; FSCH[23] = 0; /* Future FINISHED (result) remove_done_callback(fn) */
+    FNX[24] = NX_STAY; FOUT[24] = O_RETURNS_LOOP; FSCH[24] = 0; /* Future FINISHED (result) get_loop() */
+    FNX[25] = NX_STAY; FOUT[25] = O_RETURNS_RESULT; FSCH[25] = 0; /* Future FINISHED (result) await */
+    FNX[26] = NX_STAY; FOUT[26] = O_NOTHING; FSCH[26] = 0; /* Future FINISHED (result) drop last handle */
+    FNX[27] = NX_STAY; FOUT[27] = O_HANDS_BACK; FSCH[27] = 0; /* Future FINISHED (result) resolver.set_result(v) */
+    FNX[28] = NX_STAY; FOUT[28] = O_HANDS_BACK; FSCH[28] = 0; /* Future FINISHED (result) resolver.set_exception(e) */
+    FNX[29] = NX_STAY; FOUT[29] = O_NOTHING; FSCH[29] = 0; /* Future FINISHED (result) drop unused resolver */
   };
   d_step {
-    FNX[24] = S_EXCEPTION_RETRIEVED; FOUT[24] = O_RAISES_EXCEPTION; FSCH[24] = 0; /* Future FINISHED (exception, unretrieved) result() */
-    FNX[25] = S_EXCEPTION_RETRIEVED; FOUT[25] = O_RETURNS_EXCEPTION; FSCH[25] = 0; /* Future FINISHED (exception, unretrieved) exception() */
-    FNX[26] = NX_STAY; FOUT[26] = O_RAISES_INVALID_STATE; FSCH[26] = 0; /* Future FINISHED (exception, unretrieved) set_result(v) */
-    FNX[27] = NX_STAY; FOUT[27] = O_RAISES_INVALID_STATE; FSCH[27] = 0; /* Future FINISHED (exception, unretrieved) set_exception(e) */
-    FNX[28] = S_EXCEPTION_RETRIEVED; FOUT[28] = O_RETURNS_FALSE; FSCH[28] = 0; /* Future FINISHED (exception, unretrieved) cancel(msg) */
-    FNX[29] = NX_STAY; FOUT[29] = O_RETURNS_TRUE; FSCH[29] = 0; /* Future FINISHED (exception, unretrieved) done() */
-    FNX[30] = NX_STAY; FOUT[30] = O_RETURNS_FALSE; FSCH[30] = 0; /* Future FINISHED (exception, unretrieved) cancelled() */
-    FNX[31] = NX_STAY; FOUT[31] = O_SCHEDULES_CALLBACK; FSCH[31] = 0; /* Future FINISHED (exception, unretrieved) add_done_callback(fn, context) */
-    FNX[32] = NX_STAY; FOUT[32] = O_RETURNS_ZERO; FSCH[32] = 0; /* Future FINISHED (exception, unretrieved) remove_done_callback(fn) */
-    FNX[33] = NX_STAY; FOUT[33] = O_RETURNS_LOOP; FSCH[33] = 0; /* Future FINISHED (exception, unretrieved) get_loop() */
-    FNX[34] = S_EXCEPTION_RETRIEVED; FOUT[34] = O_RAISES_EXCEPTION; FSCH[34] = 0; /* Future FINISHED (exception, unretrieved) await */
-    FNX[35] = NX_STAY; FOUT[35] = O_REPORTS_NEVER_RETRIEVED; FSCH[35] = 0; /* Future FINISHED (exception, unretrieved) drop last handle */
+    FNX[30] = S_EXCEPTION_RETRIEVED; FOUT[30] = O_RAISES_EXCEPTION; FSCH[30] = 0; /* Future FINISHED (exception, unretrieved) result() */
+    FNX[31] = S_EXCEPTION_RETRIEVED; FOUT[31] = O_RETURNS_EXCEPTION; FSCH[31] = 0; /* Future FINISHED (exception, unretrieved) exception() */
+    FNX[32] = NX_STAY; FOUT[32] = O_RAISES_INVALID_STATE; FSCH[32] = 0; /* Future FINISHED (exception, unretrieved) set_result(v) */
+    FNX[33] = NX_STAY; FOUT[33] = O_RAISES_INVALID_STATE; FSCH[33] = 0; /* Future FINISHED (exception, unretrieved) set_exception(e) */
+    FNX[34] = S_EXCEPTION_RETRIEVED; FOUT[34] = O_RETURNS_FALSE; FSCH[34] = 0; /* Future FINISHED (exception, unretrieved) cancel(msg) */
+    FNX[35] = NX_STAY; FOUT[35] = O_RETURNS_TRUE; FSCH[35] = 0; /* Future FINISHED (exception, unretrieved) done() */
+    FNX[36] = NX_STAY; FOUT[36] = O_RETURNS_FALSE; FSCH[36] = 0; /* Future FINISHED (exception, unretrieved) cancelled() */
+    FNX[37] = NX_STAY; FOUT[37] = O_SCHEDULES_CALLBACK; FSCH[37] = 0; /* Future FINISHED (exception, unretrieved) add_done_callback(fn, context) */
+    FNX[38] = NX_STAY; FOUT[38] = O_RETURNS_ZERO; FSCH[38] = 0; /* Future FINISHED (exception, unretrieved) remove_done_callback(fn) */
+    FNX[39] = NX_STAY; FOUT[39] = O_RETURNS_LOOP; FSCH[39] = 0; /* Future FINISHED (exception, unretrieved) get_loop() */
+    FNX[40] = S_EXCEPTION_RETRIEVED; FOUT[40] = O_RAISES_EXCEPTION; FSCH[40] = 0; /* Future FINISHED (exception, unretrieved) await */
+    FNX[41] = NX_STAY; FOUT[41] = O_REPORTS_NEVER_RETRIEVED; FSCH[41] = 0; /* Future FINISHED (exception, unretrieved) drop last handle */
+    FNX[42] = NX_STAY; FOUT[42] = O_HANDS_BACK; FSCH[42] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_result(v) */
+    FNX[43] = NX_STAY; FOUT[43] = O_HANDS_BACK; FSCH[43] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_exception(e) */
+    FNX[44] = NX_STAY; FOUT[44] = O_NOTHING; FSCH[44] = 0; /* Future FINISHED (exception, unretrieved) drop unused resolver */
   };
   d_step {
-    FNX[36] = NX_STAY; FOUT[36] = O_RAISES_EXCEPTION; FSCH[36] = 0; /* Future FINISHED (exception, retrieved) result() */
-    FNX[37] = NX_STAY; FOUT[37] = O_RETURNS_EXCEPTION; FSCH[37] = 0; /* Future FINISHED (exception, retrieved) exception() */
-    FNX[38] = NX_STAY; FOUT[38] = O_RAISES_INVALID_STATE; FSCH[38] = 0; /* Future FINISHED (exception, retrieved) set_result(v) */
-    FNX[39] = NX_STAY; FOUT[39] = O_RAISES_INVALID_STATE; FSCH[39] = 0; /* Future FINISHED (exception, retrieved) set_exception(e) */
-    FNX[40] = NX_STAY; FOUT[40] = O_RETURNS_FALSE; FSCH[40] = 0; /* Future FINISHED (exception, retrieved) cancel(msg) */
-    FNX[41] = NX_STAY; FOUT[41] = O_RETURNS_TRUE; FSCH[41] = 0; /* Future FINISHED (exception, retrieved) done() */
-    FNX[42] = NX_STAY; FOUT[42] = O_RETURNS_FALSE; FSCH[42] = 0; /* Future FINISHED (exception, retrieved) cancelled() */
-    FNX[43] = NX_STAY; FOUT[43] = O_SCHEDULES_CALLBACK; FSCH[43] = 0; /* Future FINISHED (exception, retrieved) add_done_callback(fn, context) */
-    FNX[44] = NX_STAY; FOUT[44] = O_RETURNS_ZERO; FSCH[44] = 0; /* Future FINISHED (exception, retrieved) remove_done_callback(fn) */
-    FNX[45] = NX_STAY; FOUT[45] = O_RETURNS_LOOP; FSCH[45] = 0; /* Future FINISHED (exception, retrieved) get_loop() */
-    FNX[46] = NX_STAY; FOUT[46] = O_RAISES_EXCEPTION; FSCH[46] = 0; /* Future FINISHED (exception, retrieved) await */
-    FNX[47] = NX_STAY; FOUT[47] = O_NOTHING; FSCH[47] = 0; /* Future FINISHED (exception, retrieved) drop last handle */
+    FNX[45] = NX_STAY; FOUT[45] = O_RAISES_EXCEPTION; FSCH[45] = 0; /* Future FINISHED (exception, retrieved) result() */
+    FNX[46] = NX_STAY; FOUT[46] = O_RETURNS_EXCEPTION; FSCH[46] = 0; /* Future FINISHED (exception, retrieved) exception() */
+    FNX[47] = NX_STAY; FOUT[47] = O_RAISES_INVALID_STATE; FSCH[47] = 0; /* Future FINISHED (exception, retrieved) set_result(v) */
+    FNX[48] = NX_STAY; FOUT[48] = O_RAISES_INVALID_STATE; FSCH[48] = 0; /* Future FINISHED (exception, retrieved) set_exception(e) */
+    FNX[49] = NX_STAY; FOUT[49] = O_RETURNS_FALSE; FSCH[49] = 0; /* Future FINISHED (exception, retrieved) cancel(msg) */
+    FNX[50] = NX_STAY; FOUT[50] = O_RETURNS_TRUE; FSCH[50] = 0; /* Future FINISHED (exception, retrieved) done() */
+    FNX[51] = NX_STAY; FOUT[51] = O_RETURNS_FALSE; FSCH[51] = 0; /* Future FINISHED (exception, retrieved) cancelled() */
+    FNX[52] = NX_STAY; FOUT[52] = O_SCHEDULES_CALLBACK; FSCH[52] = 0; /* Future FINISHED (exception, retrieved) add_done_callback(fn, context) */
+    FNX[53] = NX_STAY; FOUT[53] = O_RETURNS_ZERO; FSCH[53] = 0; /* Future FINISHED (exception, retrieved) remove_done_callback(fn) */
+    FNX[54] = NX_STAY; FOUT[54] = O_RETURNS_LOOP; FSCH[54] = 0; /* Future FINISHED (exception, retrieved) get_loop() */
+    FNX[55] = NX_STAY; FOUT[55] = O_RAISES_EXCEPTION; FSCH[55] = 0; /* Future FINISHED (exception, retrieved) await */
+    FNX[56] = NX_STAY; FOUT[56] = O_NOTHING; FSCH[56] = 0; /* Future FINISHED (exception, retrieved) drop last handle */
+    FNX[57] = NX_STAY; FOUT[57] = O_HANDS_BACK; FSCH[57] = 0; /* Future FINISHED (exception, retrieved) resolver.set_result(v) */
+    FNX[58] = NX_STAY; FOUT[58] = O_HANDS_BACK; FSCH[58] = 0; /* Future FINISHED (exception, retrieved) resolver.set_exception(e) */
+    FNX[59] = NX_STAY; FOUT[59] = O_NOTHING; FSCH[59] = 0; /* Future FINISHED (exception, retrieved) drop unused resolver */
   };
   d_step {
-    FNX[48] = NX_STAY; FOUT[48] = O_RAISES_CANCELLED_ERROR; FSCH[48] = 0; /* Future CANCELLED result() */
-    FNX[49] = NX_STAY; FOUT[49] = O_RAISES_CANCELLED_ERROR; FSCH[49] = 0; /* Future CANCELLED exception() */
-    FNX[50] = NX_STAY; FOUT[50] = O_RAISES_INVALID_STATE; FSCH[50] = 0; /* Future CANCELLED set_result(v) */
-    FNX[51] = NX_STAY; FOUT[51] = O_RAISES_INVALID_STATE; FSCH[51] = 0; /* Future CANCELLED set_exception(e) */
-    FNX[52] = NX_STAY; FOUT[52] = O_RETURNS_FALSE; FSCH[52] = 0; /* Future CANCELLED cancel(msg) */
-    FNX[53] = NX_STAY; FOUT[53] = O_RETURNS_TRUE; FSCH[53] = 0; /* Future CANCELLED done() */
-    FNX[54] = NX_STAY; FOUT[54] = O_RETURNS_TRUE; FSCH[54] = 0; /* Future CANCELLED cancelled() */
-    FNX[55] = NX_STAY; FOUT[55] = O_SCHEDULES_CALLBACK; FSCH[55] = 0; /* Future CANCELLED add_done_callback(fn, context) */
-    FNX[56] = NX_STAY; FOUT[56] = O_RETURNS_ZERO; FSCH[56] = 0; /* Future CANCELLED remove_done_callback(fn) */
-    FNX[57] = NX_STAY; FOUT[57] = O_RETURNS_LOOP; FSCH[57] = 0; /* Future CANCELLED get_loop() */
-    FNX[58] = NX_STAY; FOUT[58] = O_RAISES_CANCELLED_ERROR; FSCH[58] = 0; /* Future CANCELLED await */
-    FNX[59] = NX_STAY; FOUT[59] = O_NOTHING; FSCH[59] = 0; /* Future CANCELLED drop last handle */
+    FNX[60] = NX_STAY; FOUT[60] = O_RAISES_CANCELLED_ERROR; FSCH[60] = 0; /* Future CANCELLED result() */
+    FNX[61] = NX_STAY; FOUT[61] = O_RAISES_CANCELLED_ERROR; FSCH[61] = 0; /* Future CANCELLED exception() */
+    FNX[62] = NX_STAY; FOUT[62] = O_RAISES_INVALID_STATE; FSCH[62] = 0; /* Future CANCELLED set_result(v) */
+    FNX[63] = NX_STAY; FOUT[63] = O_RAISES_INVALID_STATE; FSCH[63] = 0; /* Future CANCELLED set_exception(e) */
+    FNX[64] = NX_STAY; FOUT[64] = O_RETURNS_FALSE; FSCH[64] = 0; /* Future CANCELLED cancel(msg) */
+    FNX[65] = NX_STAY; FOUT[65] = O_RETURNS_TRUE; FSCH[65] = 0; /* Future CANCELLED done() */
+    FNX[66] = NX_STAY; FOUT[66] = O_RETURNS_TRUE; FSCH[66] = 0; /* Future CANCELLED cancelled() */
+    FNX[67] = NX_STAY; FOUT[67] = O_SCHEDULES_CALLBACK; FSCH[67] = 0; /* Future CANCELLED add_done_callback(fn, context) */
+    FNX[68] = NX_STAY; FOUT[68] = O_RETURNS_ZERO; FSCH[68] = 0; /* Future CANCELLED remove_done_callback(fn) */
+    FNX[69] = NX_STAY; FOUT[69] = O_RETURNS_LOOP; FSCH[69] = 0; /* Future CANCELLED get_loop() */
+    FNX[70] = NX_STAY; FOUT[70] = O_RAISES_CANCELLED_ERROR; FSCH[70] = 0; /* Future CANCELLED await */
+    FNX[71] = NX_STAY; FOUT[71] = O_NOTHING; FSCH[71] = 0; /* Future CANCELLED drop last handle */
+    FNX[72] = NX_STAY; FOUT[72] = O_HANDS_BACK; FSCH[72] = 0; /* Future CANCELLED resolver.set_result(v) */
+    FNX[73] = NX_STAY; FOUT[73] = O_HANDS_BACK; FSCH[73] = 0; /* Future CANCELLED resolver.set_exception(e) */
+    FNX[74] = NX_STAY; FOUT[74] = O_NOTHING; FSCH[74] = 0; /* Future CANCELLED drop unused resolver */
   };
   d_step {
-    FNX[60] = NX_STAY; FOUT[60] = O_RAISES_INVALID_STATE; FSCH[60] = 0; /* Task PENDING result() */
-    FNX[61] = NX_STAY; FOUT[61] = O_RAISES_INVALID_STATE; FSCH[61] = 0; /* Task PENDING exception() */
-    FNX[62] = NX_STAY; FOUT[62] = O_RAISES_RUNTIME_ERROR; FSCH[62] = 0; /* Task PENDING set_result(v) */
-    FNX[63] = NX_STAY; FOUT[63] = O_RAISES_RUNTIME_ERROR; FSCH[63] = 0; /* Task PENDING set_exception(e) */
-    FNX[64] = NX_STAY; FOUT[64] = O_CANCELS_TASK; FSCH[64] = 0; /* Task PENDING cancel(msg) */
-    FNX[65] = NX_STAY; FOUT[65] = O_RETURNS_FALSE; FSCH[65] = 0; /* Task PENDING done() */
-    FNX[66] = NX_STAY; FOUT[66] = O_RETURNS_FALSE; FSCH[66] = 0; /* Task PENDING cancelled() */
-    FNX[67] = NX_STAY; FOUT[67] = O_APPENDS_CALLBACK; FSCH[67] = 0; /* Task PENDING add_done_callback(fn, context) */
-    FNX[68] = NX_STAY; FOUT[68] = O_REMOVES_CALLBACKS; FSCH[68] = 0; /* Task PENDING remove_done_callback(fn) */
-    FNX[69] = NX_STAY; FOUT[69] = O_RETURNS_LOOP; FSCH[69] = 0; /* Task PENDING get_loop() */
-    FNX[70] = NX_STAY; FOUT[70] = O_SUSPENDS; FSCH[70] = 0; /* Task PENDING await */
-    FNX[71] = NX_STAY; FOUT[71] = O_NOTHING; FSCH[71] = 0; /* Task PENDING drop last handle */
+    FNX[75] = NX_STAY; FOUT[75] = O_RAISES_INVALID_STATE; FSCH[75] = 0; /* Task PENDING result() */
+    FNX[76] = NX_STAY; FOUT[76] = O_RAISES_INVALID_STATE; FSCH[76] = 0; /* Task PENDING exception() */
+    FNX[77] = NX_STAY; FOUT[77] = O_RAISES_RUNTIME_ERROR; FSCH[77] = 0; /* Task PENDING set_result(v) */
+    FNX[78] = NX_STAY; FOUT[78] = O_RAISES_RUNTIME_ERROR; FSCH[78] = 0; /* Task PENDING set_exception(e) */
+    FNX[79] = NX_STAY; FOUT[79] = O_CANCELS_TASK; FSCH[79] = 0; /* Task PENDING cancel(msg) */
+    FNX[80] = NX_STAY; FOUT[80] = O_RETURNS_FALSE; FSCH[80] = 0; /* Task PENDING done() */
+    FNX[81] = NX_STAY; FOUT[81] = O_RETURNS_FALSE; FSCH[81] = 0; /* Task PENDING cancelled() */
+    FNX[82] = NX_STAY; FOUT[82] = O_APPENDS_CALLBACK; FSCH[82] = 0; /* Task PENDING add_done_callback(fn, context) */
+    FNX[83] = NX_STAY; FOUT[83] = O_REMOVES_CALLBACKS; FSCH[83] = 0; /* Task PENDING remove_done_callback(fn) */
+    FNX[84] = NX_STAY; FOUT[84] = O_RETURNS_LOOP; FSCH[84] = 0; /* Task PENDING get_loop() */
+    FNX[85] = NX_STAY; FOUT[85] = O_SUSPENDS; FSCH[85] = 0; /* Task PENDING await */
+    FNX[86] = NX_STAY; FOUT[86] = O_NOTHING; FSCH[86] = 0; /* Task PENDING drop last handle */
+    FNX[87] = NX_STAY; FOUT[87] = O_IMPOSSIBLE; FSCH[87] = 0; /* Task PENDING resolver.set_result(v) */
+    FNX[88] = NX_STAY; FOUT[88] = O_IMPOSSIBLE; FSCH[88] = 0; /* Task PENDING resolver.set_exception(e) */
+    FNX[89] = NX_STAY; FOUT[89] = O_IMPOSSIBLE; FSCH[89] = 0; /* Task PENDING drop unused resolver */
   };
   d_step {
-    FNX[72] = NX_STAY; FOUT[72] = O_RETURNS_RESULT; FSCH[72] = 0; /* Task FINISHED (result) result() */
-    FNX[73] = NX_STAY; FOUT[73] = O_RETURNS_NONE; FSCH[73] = 0; /* Task FINISHED (result) exception() */
-    FNX[74] = NX_STAY; FOUT[74] = O_RAISES_RUNTIME_ERROR; FSCH[74] = 0; /* Task FINISHED (result) set_result(v) */
-    FNX[75] = NX_STAY; FOUT[75] = O_RAISES_RUNTIME_ERROR; FSCH[75] = 0; /* Task FINISHED (result) set_exception(e) */
-    FNX[76] = NX_STAY; FOUT[76] = O_RETURNS_FALSE; FSCH[76] = 0; /* Task FINISHED (result) cancel(msg) */
-    FNX[77] = NX_STAY; FOUT[77] = O_RETURNS_TRUE; FSCH[77] = 0; /* Task FINISHED (result) done() */
-    FNX[78] = NX_STAY; FOUT[78] = O_RETURNS_FALSE; FSCH[78] = 0; /* Task FINISHED (result) cancelled() */
-    FNX[79] = NX_STAY; FOUT[79] = O_SCHEDULES_CALLBACK; FSCH[79] = 0; /* Task FINISHED (result) add_done_callback(fn, context) */
-    FNX[80] = NX_STAY; FOUT[80] = O_RETURNS_ZERO; FSCH[80] = 0; /* Task FINISHED (result) remove_done_callback(fn) */
-    FNX[81] = NX_STAY; FOUT[81] = O_RETURNS_LOOP; FSCH[81] = 0; /* Task FINISHED (result) get_loop() */
-    FNX[82] = NX_STAY; FOUT[82] = O_RETURNS_RESULT; FSCH[82] = 0; /* Task FINISHED (result) await */
-    FNX[83] = NX_STAY; FOUT[83] = O_NOTHING; FSCH[83] = 0; /* Task FINISHED (result) drop last handle */
+    FNX[90] = NX_STAY; FOUT[90] = O_RETURNS_RESULT; FSCH[90] = 0; /* Task FINISHED (result) result() */
+    FNX[91] = NX_STAY; FOUT[91] = O_RETURNS_NONE; FSCH[91] = 0; /* Task FINISHED (result) exception() */
+    FNX[92] = NX_STAY; FOUT[92] = O_RAISES_RUNTIME_ERROR; FSCH[92] = 0; /* Task FINISHED (result) set_result(v) */
+    FNX[93] = NX_STAY; FOUT[93] = O_RAISES_RUNTIME_ERROR; FSCH[93] = 0; /* Task FINISHED (result) set_exception(e) */
+    FNX[94] = NX_STAY; FOUT[94] = O_RETURNS_FALSE; FSCH[94] = 0; /* Task FINISHED (result) cancel(msg) */
+    FNX[95] = NX_STAY; FOUT[95] = O_RETURNS_TRUE; FSCH[95] = 0; /* Task FINISHED (result) done() */
+    FNX[96] = NX_STAY; FOUT[96] = O_RETURNS_FALSE; FSCH[96] = 0; /* Task FINISHED (result) cancelled() */
+    FNX[97] = NX_STAY; FOUT[97] = O_SCHEDULES_CALLBACK; FSCH[97] = 0; /* Task FINISHED (result) add_done_callback(fn, context) */
+    FNX[98] = NX_STAY; FOUT[98] = O_RETURNS_ZERO; FSCH[98] = 0; /* Task FINISHED (result) remove_done_callback(fn) */
+    FNX[99] = NX_STAY; FOUT[99] = O_RETURNS_LOOP; FSCH[99] = 0; /* Task FINISHED (result) get_loop() */
+    FNX[100] = NX_STAY; FOUT[100] = O_RETURNS_RESULT; FSCH[100] = 0; /* Task FINISHED (result) await */
+    FNX[101] = NX_STAY; FOUT[101] = O_NOTHING; FSCH[101] = 0; /* Task FINISHED (result) drop last handle */
+    FNX[102] = NX_STAY; FOUT[102] = O_IMPOSSIBLE; FSCH[102] = 0; /* Task FINISHED (result) resolver.set_result(v) */
+    FNX[103] = NX_STAY; FOUT[103] = O_IMPOSSIBLE; FSCH[103] = 0; /* Task FINISHED (result) resolver.set_exception(e) */
+    FNX[104] = NX_STAY; FOUT[104] = O_IMPOSSIBLE; FSCH[104] = 0; /* Task FINISHED (result) drop unused resolver */
   };
   d_step {
-    FNX[84] = S_EXCEPTION_RETRIEVED; FOUT[84] = O_RAISES_EXCEPTION; FSCH[84] = 0; /* Task FINISHED (exception, unretrieved) result() */
-    FNX[85] = S_EXCEPTION_RETRIEVED; FOUT[85] = O_RETURNS_EXCEPTION; FSCH[85] = 0; /* Task FINISHED (exception, unretrieved) exception() */
-    FNX[86] = NX_STAY; FOUT[86] = O_RAISES_RUNTIME_ERROR; FSCH[86] = 0; /* Task FINISHED (exception, unretrieved) set_result(v) */
-    FNX[87] = NX_STAY; FOUT[87] = O_RAISES_RUNTIME_ERROR; FSCH[87] = 0; /* Task FINISHED (exception, unretrieved) set_exception(e) */
-    FNX[88] = S_EXCEPTION_RETRIEVED; FOUT[88] = O_RETURNS_FALSE; FSCH[88] = 0; /* Task FINISHED (exception, unretrieved) cancel(msg) */
-    FNX[89] = NX_STAY; FOUT[89] = O_RETURNS_TRUE; FSCH[89] = 0; /* Task FINISHED (exception, unretrieved) done() */
-    FNX[90] = NX_STAY; FOUT[90] = O_RETURNS_FALSE; FSCH[90] = 0; /* Task FINISHED (exception, unretrieved) cancelled() */
-    FNX[91] = NX_STAY; FOUT[91] = O_SCHEDULES_CALLBACK; FSCH[91] = 0; /* Task FINISHED (exception, unretrieved) add_done_callback(fn, context) */
-    FNX[92] = NX_STAY; FOUT[92] = O_RETURNS_ZERO; FSCH[92] = 0; /* Task FINISHED (exception, unretrieved) remove_done_callback(fn) */
-    FNX[93] = NX_STAY; FOUT[93] = O_RETURNS_LOOP; FSCH[93] = 0; /* Task FINISHED (exception, unretrieved) get_loop() */
-    FNX[94] = S_EXCEPTION_RETRIEVED; FOUT[94] = O_RAISES_EXCEPTION; FSCH[94] = 0; /* Task FINISHED (exception, unretrieved) await */
-    FNX[95] = NX_STAY; FOUT[95] = O_REPORTS_NEVER_RETRIEVED; FSCH[95] = 0; /* Task FINISHED (exception, unretrieved) drop last handle */
+    FNX[105] = S_EXCEPTION_RETRIEVED; FOUT[105] = O_RAISES_EXCEPTION; FSCH[105] = 0; /* Task FINISHED (exception, unretrieved) result() */
+    FNX[106] = S_EXCEPTION_RETRIEVED; FOUT[106] = O_RETURNS_EXCEPTION; FSCH[106] = 0; /* Task FINISHED (exception, unretrieved) exception() */
+    FNX[107] = NX_STAY; FOUT[107] = O_RAISES_RUNTIME_ERROR; FSCH[107] = 0; /* Task FINISHED (exception, unretrieved) set_result(v) */
+    FNX[108] = NX_STAY; FOUT[108] = O_RAISES_RUNTIME_ERROR; FSCH[108] = 0; /* Task FINISHED (exception, unretrieved) set_exception(e) */
+    FNX[109] = S_EXCEPTION_RETRIEVED; FOUT[109] = O_RETURNS_FALSE; FSCH[109] = 0; /* Task FINISHED (exception, unretrieved) cancel(msg) */
+    FNX[110] = NX_STAY; FOUT[110] = O_RETURNS_TRUE; FSCH[110] = 0; /* Task FINISHED (exception, unretrieved) done() */
+    FNX[111] = NX_STAY; FOUT[111] = O_RETURNS_FALSE; FSCH[111] = 0; /* Task FINISHED (exception, unretrieved) cancelled() */
+    FNX[112] = NX_STAY; FOUT[112] = O_SCHEDULES_CALLBACK; FSCH[112] = 0; /* Task FINISHED (exception, unretrieved) add_done_callback(fn, context) */
+    FNX[113] = NX_STAY; FOUT[113] = O_RETURNS_ZERO; FSCH[113] = 0; /* Task FINISHED (exception, unretrieved) remove_done_callback(fn) */
+    FNX[114] = NX_STAY; FOUT[114] = O_RETURNS_LOOP; FSCH[114] = 0; /* Task FINISHED (exception, unretrieved) get_loop() */
+    FNX[115] = S_EXCEPTION_RETRIEVED; FOUT[115] = O_RAISES_EXCEPTION; FSCH[115] = 0; /* Task FINISHED (exception, unretrieved) await */
+    FNX[116] = NX_STAY; FOUT[116] = O_REPORTS_NEVER_RETRIEVED; FSCH[116] = 0; /* Task FINISHED (exception, unretrieved) drop last handle */
+    FNX[117] = NX_STAY; FOUT[117] = O_IMPOSSIBLE; FSCH[117] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_result(v) */
+    FNX[118] = NX_STAY; FOUT[118] = O_IMPOSSIBLE; FSCH[118] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_exception(e) */
+    FNX[119] = NX_STAY; FOUT[119] = O_IMPOSSIBLE; FSCH[119] = 0; /* Task FINISHED (exception, unretrieved) drop unused resolver */
   };
   d_step {
-    FNX[96] = NX_STAY; FOUT[96] = O_RAISES_EXCEPTION; FSCH[96] = 0; /* Task FINISHED (exception, retrieved) result() */
-    FNX[97] = NX_STAY; FOUT[97] = O_RETURNS_EXCEPTION; FSCH[97] = 0; /* Task FINISHED (exception, retrieved) exception() */
-    FNX[98] = NX_STAY; FOUT[98] = O_RAISES_RUNTIME_ERROR; FSCH[98] = 0; /* Task FINISHED (exception, retrieved) set_result(v) */
-    FNX[99] = NX_STAY; FOUT[99] = O_RAISES_RUNTIME_ERROR; FSCH[99] = 0; /* Task FINISHED (exception, retrieved) set_exception(e) */
-    FNX[100] = NX_STAY; FOUT[100] = O_RETURNS_FALSE; FSCH[100] = 0; /* Task FINISHED (exception, retrieved) cancel(msg) */
-    FNX[101] = NX_STAY; FOUT[101] = O_RETURNS_TRUE; FSCH[101] = 0; /* Task FINISHED (exception, retrieved) done() */
-    FNX[102] = NX_STAY; FOUT[102] = O_RETURNS_FALSE; FSCH[102] = 0; /* Task FINISHED (exception, retrieved) cancelled() */
-    FNX[103] = NX_STAY; FOUT[103] = O_SCHEDULES_CALLBACK; FSCH[103] = 0; /* Task FINISHED (exception, retrieved) add_done_callback(fn, context) */
-    FNX[104] = NX_STAY; FOUT[104] = O_RETURNS_ZERO; FSCH[104] = 0; /* Task FINISHED (exception, retrieved) remove_done_callback(fn) */
-    FNX[105] = NX_STAY; FOUT[105] = O_RETURNS_LOOP; FSCH[105] = 0; /* Task FINISHED (exception, retrieved) get_loop() */
-    FNX[106] = NX_STAY; FOUT[106] = O_RAISES_EXCEPTION; FSCH[106] = 0; /* Task FINISHED (exception, retrieved) await */
-    FNX[107] = NX_STAY; FOUT[107] = O_NOTHING; FSCH[107] = 0; /* Task FINISHED (exception, retrieved) drop last handle */
+    FNX[120] = NX_STAY; FOUT[120] = O_RAISES_EXCEPTION; FSCH[120] = 0; /* Task FINISHED (exception, retrieved) result() */
+    FNX[121] = NX_STAY; FOUT[121] = O_RETURNS_EXCEPTION; FSCH[121] = 0; /* Task FINISHED (exception, retrieved) exception() */
+    FNX[122] = NX_STAY; FOUT[122] = O_RAISES_RUNTIME_ERROR; FSCH[122] = 0; /* Task FINISHED (exception, retrieved) set_result(v) */
+    FNX[123] = NX_STAY; FOUT[123] = O_RAISES_RUNTIME_ERROR; FSCH[123] = 0; /* Task FINISHED (exception, retrieved) set_exception(e) */
+    FNX[124] = NX_STAY; FOUT[124] = O_RETURNS_FALSE; FSCH[124] = 0; /* Task FINISHED (exception, retrieved) cancel(msg) */
+    FNX[125] = NX_STAY; FOUT[125] = O_RETURNS_TRUE; FSCH[125] = 0; /* Task FINISHED (exception, retrieved) done() */
+    FNX[126] = NX_STAY; FOUT[126] = O_RETURNS_FALSE; FSCH[126] = 0; /* Task FINISHED (exception, retrieved) cancelled() */
+    FNX[127] = NX_STAY; FOUT[127] = O_SCHEDULES_CALLBACK; FSCH[127] = 0; /* Task FINISHED (exception, retrieved) add_done_callback(fn, context) */
+    FNX[128] = NX_STAY; FOUT[128] = O_RETURNS_ZERO; FSCH[128] = 0; /* Task FINISHED (exception, retrieved) remove_done_callback(fn) */
+    FNX[129] = NX_STAY; FOUT[129] = O_RETURNS_LOOP; FSCH[129] = 0; /* Task FINISHED (exception, retrieved) get_loop() */
+    FNX[130] = NX_STAY; FOUT[130] = O_RAISES_EXCEPTION; FSCH[130] = 0; /* Task FINISHED (exception, retrieved) await */
+    FNX[131] = NX_STAY; FOUT[131] = O_NOTHING; FSCH[131] = 0; /* Task FINISHED (exception, retrieved) drop last handle */
+    FNX[132] = NX_STAY; FOUT[132] = O_IMPOSSIBLE; FSCH[132] = 0; /* Task FINISHED (exception, retrieved) resolver.set_result(v) */
+    FNX[133] = NX_STAY; FOUT[133] = O_IMPOSSIBLE; FSCH[133] = 0; /* Task FINISHED (exception, retrieved) resolver.set_exception(e) */
+    FNX[134] = NX_STAY; FOUT[134] = O_IMPOSSIBLE; FSCH[134] = 0; /* Task FINISHED (exception, retrieved) drop unused resolver */
   };
   d_step {
-    FNX[108] = NX_STAY; FOUT[108] = O_RAISES_CANCELLED_ERROR; FSCH[108] = 0; /* Task CANCELLED result() */
-    FNX[109] = NX_STAY; FOUT[109] = O_RAISES_CANCELLED_ERROR; FSCH[109] = 0; /* Task CANCELLED exception() */
-    FNX[110] = NX_STAY; FOUT[110] = O_RAISES_RUNTIME_ERROR; FSCH[110] = 0; /* Task CANCELLED set_result(v) */
-    FNX[111] = NX_STAY; FOUT[111] = O_RAISES_RUNTIME_ERROR; FSCH[111] = 0; /* Task CANCELLED set_exception(e) */
-    FNX[112] = NX_STAY; FOUT[112] = O_RETURNS_FALSE; FSCH[112] = 0; /* Task CANCELLED cancel(msg) */
-    FNX[113] = NX_STAY; FOUT[113] = O_RETURNS_TRUE; FSCH[113] = 0; /* Task CANCELLED done() */
-    FNX[114] = NX_STAY; FOUT[114] = O_RETURNS_TRUE; FSCH[114] = 0; /* Task CANCELLED cancelled() */
-    FNX[115] = NX_STAY; FOUT[115] = O_SCHEDULES_CALLBACK; FSCH[115] = 0; /* Task CANCELLED add_done_callback(fn, context) */
-    FNX[116] = NX_STAY; FOUT[116] = O_RETURNS_ZERO; FSCH[116] = 0; /* Task CANCELLED remove_done_callback(fn) */
-    FNX[117] = NX_STAY; FOUT[117] = O_RETURNS_LOOP; FSCH[117] = 0; /* Task CANCELLED get_loop() */
-    FNX[118] = NX_STAY; FOUT[118] = O_RAISES_CANCELLED_ERROR; FSCH[118] = 0; /* Task CANCELLED await */
-    FNX[119] = NX_STAY; FOUT[119] = O_NOTHING; FSCH[119] = 0; /* Task CANCELLED drop last handle */
+    FNX[135] = NX_STAY; FOUT[135] = O_RAISES_CANCELLED_ERROR; FSCH[135] = 0; /* Task CANCELLED result() */
+    FNX[136] = NX_STAY; FOUT[136] = O_RAISES_CANCELLED_ERROR; FSCH[136] = 0; /* Task CANCELLED exception() */
+    FNX[137] = NX_STAY; FOUT[137] = O_RAISES_RUNTIME_ERROR; FSCH[137] = 0; /* Task CANCELLED set_result(v) */
+    FNX[138] = NX_STAY; FOUT[138] = O_RAISES_RUNTIME_ERROR; FSCH[138] = 0; /* Task CANCELLED set_exception(e) */
+    FNX[139] = NX_STAY; FOUT[139] = O_RETURNS_FALSE; FSCH[139] = 0; /* Task CANCELLED cancel(msg) */
+    FNX[140] = NX_STAY; FOUT[140] = O_RETURNS_TRUE; FSCH[140] = 0; /* Task CANCELLED done() */
+    FNX[141] = NX_STAY; FOUT[141] = O_RETURNS_TRUE; FSCH[141] = 0; /* Task CANCELLED cancelled() */
+    FNX[142] = NX_STAY; FOUT[142] = O_SCHEDULES_CALLBACK; FSCH[142] = 0; /* Task CANCELLED add_done_callback(fn, context) */
+    FNX[143] = NX_STAY; FOUT[143] = O_RETURNS_ZERO; FSCH[143] = 0; /* Task CANCELLED remove_done_callback(fn) */
+    FNX[144] = NX_STAY; FOUT[144] = O_RETURNS_LOOP; FSCH[144] = 0; /* Task CANCELLED get_loop() */
+    FNX[145] = NX_STAY; FOUT[145] = O_RAISES_CANCELLED_ERROR; FSCH[145] = 0; /* Task CANCELLED await */
+    FNX[146] = NX_STAY; FOUT[146] = O_NOTHING; FSCH[146] = 0; /* Task CANCELLED drop last handle */
+    FNX[147] = NX_STAY; FOUT[147] = O_IMPOSSIBLE; FSCH[147] = 0; /* Task CANCELLED resolver.set_result(v) */
+    FNX[148] = NX_STAY; FOUT[148] = O_IMPOSSIBLE; FSCH[148] = 0; /* Task CANCELLED resolver.set_exception(e) */
+    FNX[149] = NX_STAY; FOUT[149] = O_IMPOSSIBLE; FSCH[149] = 0; /* Task CANCELLED drop unused resolver */
   };
 }
 

@@ -149,7 +149,7 @@ fn constants(out: &mut String, variant: Variant) {
     );
 }
 
-const OUTCOMES: [&str; 18] = [
+const OUTCOMES: [&str; 20] = [
     "O_RETURNS_NONE",
     "O_RETURNS_TRUE",
     "O_RETURNS_FALSE",
@@ -168,6 +168,8 @@ const OUTCOMES: [&str; 18] = [
     "O_SUSPENDS",
     "O_REPORTS_NEVER_RETRIEVED",
     "O_NOTHING",
+    "O_HANDS_BACK",
+    "O_IMPOSSIBLE",
 ];
 
 fn outcome(o: Outcome) -> &'static str {
@@ -190,6 +192,8 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::Suspends => 15,
         Outcome::ReportsNeverRetrieved => 16,
         Outcome::Nothing => 17,
+        Outcome::HandsBack => 18,
+        Outcome::Impossible => 19,
     };
     OUTCOMES[i]
 }
@@ -265,16 +269,20 @@ fn upper(s: &str) -> String {
 }
 
 fn future_cells(out: &mut String, variant: Variant) {
-    out.push_str(
+    let ops = Operation::ALL.len();
+    let per_role = StateKind::ALL.len() * ops;
+    let cells = Role::ALL.len() * per_role;
+    let _ = write!(
+        out,
         "/* The Future table (src/future/table.rs, lookup_for) as constant arrays,\n \
-         * indexed role * 60 + state * 12 + operation (role 0 Future, 1 Task):\n \
+         * indexed role * {per_role} + state * {ops} + operation (role 0 Future, 1 Task):\n \
          * FNX the next state (NX_STAY when it stays), FOUT the outcome, FSCH 1 when\n \
          * the done callbacks are scheduled. Hidden: filled once, never part of a state. */\n\
          #define NX_STAY 255\n\
-         hidden byte FNX[120], FOUT[120], FSCH[120];\n\
-         inline fut_cell(role, s, op) {\n  \
-         k_ = (role) * 60 + (s) * 12 + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]\n}\n\
-         inline init_future_table() {\n",
+         hidden byte FNX[{cells}], FOUT[{cells}], FSCH[{cells}];\n\
+         inline fut_cell(role, s, op) {{\n  \
+         k_ = (role) * {per_role} + (s) * {ops} + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]\n}}\n\
+         inline init_future_table() {{\n",
     );
     for (r, role) in Role::ALL.into_iter().enumerate() {
         for (si, s) in StateKind::ALL.into_iter().enumerate() {
@@ -284,7 +292,7 @@ fn future_cells(out: &mut String, variant: Variant) {
                 let nx = t.next.map_or("NX_STAY".to_string(), |n| {
                     format!("S_{}", upper(&format!("{n:?}")))
                 });
-                let k = r * 60 + si * 12 + oi;
+                let k = r * per_role + si * ops + oi;
                 let _ = writeln!(
                     out,
                     "    FNX[{k}] = {nx}; FOUT[{k}] = {}; FSCH[{k}] = {}; /* {} {} {} */",
