@@ -102,6 +102,14 @@ impl TaskState {
         }
     }
 
+    /// Counts an accepted cancel (TASK-CANCEL-4): the caller of the
+    /// `Cancel` event, once its cell accepted it (kept out of the funnel,
+    /// which every event of every step goes through).
+    pub(crate) fn count_cancel(&self) {
+        self.cancel_requests
+            .set(self.cancel_requests.get().saturating_add(1));
+    }
+
     /// `task.cancelling()`: cancel requests not taken back (TASK-CANCEL-4).
     pub(crate) fn cancelling(&self) -> u32 {
         self.cancel_requests.get()
@@ -197,11 +205,6 @@ impl TaskState {
             }
         }
         let action = cell.action;
-        if matches!(input, Input::Cancel(_)) && action != TaskAction::Nothing {
-            // An accepted cancel is counted (TASK-CANCEL-4).
-            self.cancel_requests
-                .set(self.cancel_requests.get().saturating_add(1));
-        }
         let future = match action {
             TaskAction::Suspend => match input {
                 Input::AwaitPending(fut) => self.awaited.replace(Some(fut)),

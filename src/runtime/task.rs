@@ -261,6 +261,9 @@ impl<T: 'static> TaskStep for TaskCore<T> {
         event_loop.propagate_cancel(me, move || {
             let effect = self.on(Input::Cancel(msg));
             let accepted = effect.action != TaskAction::Nothing;
+            if accepted {
+                self.state.count_cancel();
+            }
             (accepted, move || self.carry_out(effect))
         })
     }
