@@ -102,8 +102,8 @@ pub use error::{
 #[doc(hidden)]
 pub use hooks::{break_wakeup_protocol, RemoteStats};
 pub use runtime::{
-    get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle, Task,
-    TaskOptions, TaskRef, TimerHandle,
+    get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle,
+    Seconds, Task, TaskOptions, TaskRef, TimerHandle,
 };
 
 /// `asyncio.Future` on this crate's [`EventLoop`]: the core's
@@ -118,5 +118,5 @@ pub type Resolver<T, S = EventLoop> = future::Resolver<T, S>;
 #[doc(hidden)]
 pub use concurrent::wrap_future_chains_in_flight;
 pub use concurrent::{
-    wrap_future, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
+    wrap_future, ConcurrentAwait, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
 };

@@ -453,7 +453,7 @@ impl<T: Clone + Send + 'static> ConcurrentFuture<T> {
     /// The outcome of a done future, without waiting: `None` while not
     /// done, `Some(None)` when cancelled. The value is cloned as in
     /// [`result`](Self::result), outside the future's lock.
-    pub(super) fn outcome(&self) -> Option<Option<Result<T, Exception>>> {
+    pub(crate) fn outcome(&self) -> Option<Option<Result<T, Exception>>> {
         let held = match &*self.lock() {
             Slot::Waiting { .. } => return None,
             Slot::Cancelled { .. } => return Some(None),

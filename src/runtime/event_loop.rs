@@ -108,6 +108,31 @@ thread_local! {
     static RUNNING: RefCell<Option<EventLoop>> = const { RefCell::new(None) };
 }
 
+/// A delay in seconds: an `f64`, as asyncio takes it, or a
+/// [`Duration`](std::time::Duration).
+///
+/// ```
+/// use std::time::Duration;
+/// use asyncio_future::Seconds;
+/// assert_eq!(0.25.seconds(), Duration::from_millis(250).seconds());
+/// ```
+pub trait Seconds {
+    /// The delay in seconds.
+    fn seconds(self) -> f64;
+}
+
+impl Seconds for f64 {
+    fn seconds(self) -> f64 {
+        self
+    }
+}
+
+impl Seconds for std::time::Duration {
+    fn seconds(self) -> f64 {
+        self.as_secs_f64()
+    }
+}
+
 /// `asyncio.get_running_loop()`: the loop running on this thread, or
 /// `RuntimeError("no running event loop")`.
 pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
@@ -224,14 +249,15 @@ impl EventLoop {
     }
 
     /// `loop.call_later(delay, callback)`: runs `callback` about `delay`
-    /// seconds from now. Timers with the same deadline run in the order they
-    /// were scheduled.
+    /// seconds from now (an `f64` of seconds, as in asyncio, or a
+    /// [`Duration`](std::time::Duration)). Timers with the same deadline run
+    /// in the order they were scheduled.
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
-        delay: f64,
+        delay: impl Seconds,
         callback: F,
     ) -> Result<TimerHandle, RuntimeError> {
-        self.call_at(self.time() + delay, callback)
+        self.call_at(self.time() + delay.seconds(), callback)
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use super::callback::Callback;
-use super::event_loop::{get_running_loop, EventLoop};
+use super::event_loop::{get_running_loop, EventLoop, Seconds};
 use crate::error::{CancelledError, FutureError, RuntimeError};
 use crate::future::{Input, TaskAction};
 use crate::Future;
@@ -44,9 +44,11 @@ impl EventLoop {
 }
 
 /// `asyncio.sleep(delay)`: suspends the current task for `delay` seconds
-/// of loop time (a timer, never a blocking sleep). `sleep(0.0)` yields for
-/// one iteration. `RuntimeError` outside a running loop.
-pub async fn sleep(delay: f64) -> Result<(), FutureError> {
+/// of loop time (an `f64` or a `Duration`; a timer, never a blocking
+/// sleep). `sleep(0.0)` yields for one iteration. `RuntimeError` outside a
+/// running loop.
+pub async fn sleep(delay: impl Seconds) -> Result<(), FutureError> {
+    let delay = delay.seconds();
     let event_loop = get_running_loop()?;
     if delay <= 0.0 {
         return YieldNow { yielded: false }.await;
