@@ -33,7 +33,9 @@ tests=(--test state_table --test conformance --test callbacks --test tasks
        --test contexts --test alloc --test default_handler
        --test transitions_doc --test model_vectors --test model_quickcheck
        --test model_proptest --test exhaustive --test threads
-       --test mutant_kills --test task_table --test task_role --test scheduler)
+       --test mutant_kills --test task_table --test task_role --test scheduler
+       --test context_map --test timers --test task_surface --test resolver
+       --test concurrent_await)
 exclude='remote_stats|RemoteQueue::counters'
 mutants=(cargo mutants --timeout "${MUTANTS_TIMEOUT:-30}" -j "${MUTANTS_JOBS:-1}" -E "$exclude")
 
@@ -42,7 +44,9 @@ files=("$@")
     future/state.rs future/callbacks.rs future/core.rs context.rs runtime/step.rs
     runtime/handle.rs runtime/remote.rs runtime/event_loop.rs runtime/iteration.rs
     runtime/callback.rs runtime/awaiting.rs runtime/task.rs runtime/sleep.rs
-    concurrent/future.rs concurrent/wrap.rs)
+    concurrent/future.rs concurrent/wrap.rs varmap.rs runtime/timers.rs runtime/cancel.rs
+    runtime/task_ref.rs concurrent/awaiting.rs future/resolver.rs future/inspect.rs
+    future/repr.rs)
 
 status=0
 # Prints the summary line of `file` from the outcome lists in `dir`, and
