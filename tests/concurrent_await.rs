@@ -68,6 +68,7 @@ fn test_polled_many_times_registers_one_callback_and_wakes_once() {
         assert!(awaiting.as_mut().poll(&mut cx).is_pending());
     }
     assert!(format!("{fut:?}").contains("state=pending"));
+    assert_eq!(format!("{awaiting:?}"), "ConcurrentAwait");
     fut.cancel();
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
     assert!(matches!(
