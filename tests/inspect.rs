@@ -74,3 +74,28 @@ fn test_finished_exception_peek_leaves_it_unretrieved_and_clear_retrieves() {
     assert!(!fut.log_traceback());
     assert_eq!(fut.state_kind(), StateKind::ExceptionRetrieved);
 }
+
+/// A callback list collected from entries keeps their order (FUT-CB-2);
+/// its parts say what they are when printed.
+#[test]
+fn test_callback_list_from_entries_in_order() {
+    use asyncio_future::future::{CallbackList, Entry};
+    let list: CallbackList<u8, ()> = (1..=3)
+        .map(|callback| Entry {
+            callback,
+            context: (),
+        })
+        .collect();
+    assert_eq!(list.len(), 3);
+    assert_eq!(
+        list.iter().map(|e| e.callback).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(format!("{list:?}"), "[1, 2, 3]");
+    assert_eq!(format!("{:?}", list.iter()), "Iter");
+    if let CallbackList::Many(many) = &list {
+        assert_eq!(format!("{many:?}"), "Many(3 entries)");
+    } else {
+        panic!("three entries are Many");
+    }
+}
