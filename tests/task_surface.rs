@@ -233,3 +233,32 @@ fn test_awaiting_cycle_cancel_returns() {
     assert_eq!((a.cancelling(), b.cancelling()), (1, 1));
     drop(slot.borrow_mut().take());
 }
+
+/// TASK-CURRENT-1, TASK-NAME-1, TASK-CANCEL-4 through `TaskRef`, the
+/// type-erased task `all_tasks()` gives: the same answers as the task.
+#[test]
+fn test_task_ref_reads_and_acts_on_its_task() {
+    let lp = EventLoop::new();
+    let (fut, task) = pending_task(&lp);
+    let (_, other) = pending_task(&lp);
+    let r = task.as_task_ref();
+    assert_eq!(r, lp.all_tasks()[0]);
+    assert_ne!(r, other.as_task_ref());
+    assert_eq!(format!("{r:?}"), format!("{task:?}"));
+    let first: u64 = r.get_name()["Task-".len()..].parse().unwrap();
+    let second: u64 = other.get_name()["Task-".len()..].parse().unwrap();
+    assert!(second > first);
+    r.set_name("renamed");
+    assert_eq!(task.get_name(), "renamed");
+    run_steps(&lp, 1);
+    assert!(!r.done());
+    assert_eq!(r.cancelling(), 0);
+    assert!(r.cancel(Some("via ref")));
+    assert_eq!((r.cancelling(), task.cancelling()), (1, 1));
+    assert_eq!(r.uncancel(), 0);
+    assert_eq!(r.uncancel(), 0);
+    assert!(fut.cancelled());
+    run_steps(&lp, 2);
+    assert!(r.done());
+    assert!(!r.cancel(None));
+}
