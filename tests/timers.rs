@@ -159,3 +159,39 @@ fn reclaiming_keeps_which_timers_run_and_their_order() {
     let expected: Vec<u32> = expected.into_iter().map(|(_, i)| i).collect();
     assert_eq!(*log.borrow(), expected);
 }
+
+#[test]
+fn a_heap_just_over_the_threshold_is_rebuilt_at_the_next_call_at() {
+    // LOOP-TIMER-3: CPython's exact threshold (more than 100 entries, more
+    // than half cancelled), not a looser one: 102 entries after the new
+    // one, 52 cancelled is more than half; 51 is not.
+    let lp = EventLoop::with_virtual_clock();
+    let timers = schedule(&lp, 101, |i| 100.0 + f64::from(i));
+    timers.iter().take(51).for_each(TimerHandle::cancel);
+    lp.call_later(500.0, || {}).unwrap();
+    assert_eq!(lp.timer_count(), 102, "51 of 102: not more than half");
+    timers[51].cancel();
+    lp.call_later(500.0, || {}).unwrap();
+    assert_eq!(lp.timer_count(), 51, "49 left of the 101, and the two new ones");
+}
+
+#[test]
+fn cancelled_timers_popped_at_the_top_are_no_longer_counted() {
+    // LOOP-TIMER-3: cancelled timers that left the heap from its top do not
+    // count towards the next rebuild.
+    let lp = EventLoop::with_virtual_clock();
+    let timers = schedule(&lp, 200, |i| 1.0 + f64::from(i));
+    // The 60 earliest cancelled: 120 of 200 is not more than half.
+    timers.iter().take(60).for_each(TimerHandle::cancel);
+    assert_eq!(lp.timer_count(), 200);
+    // Loop time moving past them pops them off the top (no live timer is
+    // due before 61 s).
+    let t = lp.create_task(asyncio_future::sleep(60.5)).unwrap();
+    lp.run_until_complete(&t).unwrap();
+    assert_eq!(lp.timer_count(), 140);
+    // 30 more: 30 of 140 cancelled, no rebuild (a stale count of 90 would
+    // rebuild down to 110).
+    timers.iter().skip(100).take(30).for_each(TimerHandle::cancel);
+    lp.call_later(500.0, || {}).unwrap();
+    assert_eq!(lp.timer_count(), 141);
+}
