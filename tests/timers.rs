@@ -172,7 +172,11 @@ fn a_heap_just_over_the_threshold_is_rebuilt_at_the_next_call_at() {
     assert_eq!(lp.timer_count(), 102, "51 of 102: not more than half");
     timers[51].cancel();
     lp.call_later(500.0, || {}).unwrap();
-    assert_eq!(lp.timer_count(), 51, "49 left of the 101, and the two new ones");
+    assert_eq!(
+        lp.timer_count(),
+        51,
+        "49 left of the 101, and the two new ones"
+    );
 }
 
 #[test]
@@ -191,7 +195,11 @@ fn cancelled_timers_popped_at_the_top_are_no_longer_counted() {
     assert_eq!(lp.timer_count(), 140);
     // 30 more: 30 of 140 cancelled, no rebuild (a stale count of 90 would
     // rebuild down to 110).
-    timers.iter().skip(100).take(30).for_each(TimerHandle::cancel);
+    timers
+        .iter()
+        .skip(100)
+        .take(30)
+        .for_each(TimerHandle::cancel);
     lp.call_later(500.0, || {}).unwrap();
     assert_eq!(lp.timer_count(), 141);
 }
