@@ -197,7 +197,7 @@ impl PyFuture {
 
     /// `result()`: the result, or the exception, a `CancelledError`, or
     /// `InvalidStateError("Result is not set.")`.
-    fn result(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn result(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let Some(fut) = slf.get().handle() else {
             // Not initialised: a PENDING future, as the table has it.
             return Err(cell_error(
@@ -619,10 +619,5 @@ impl PyFuture {
     /// Whether the future is done (uninitialised: PENDING).
     pub(crate) fn is_done(slf: &Bound<'_, Self>) -> bool {
         slf.get().done()
-    }
-
-    /// `result()`, for the iterator.
-    pub(crate) fn get_result(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
-        Self::result(slf)
     }
 }

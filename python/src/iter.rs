@@ -41,7 +41,7 @@ impl FutureIter {
             return Err(PyRuntimeError::new_err("await wasn't used with future"));
         }
         slf.borrow_mut().future = None;
-        let result = PyFuture::get_result(fut)?;
+        let result = PyFuture::result(fut)?;
         Err(PyStopIteration::new_err((result,)))
     }
 }

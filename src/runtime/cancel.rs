@@ -52,9 +52,15 @@ impl EventLoop {
             }
             drop(current);
             let (accepted, rest) = decide();
-            match self.0.propagation.borrow_mut().as_mut() {
+            let mut current = self.0.propagation.borrow_mut();
+            match current.as_mut() {
                 Some(p) => p.queue.push_back(Box::new(rest)),
-                None => return self.run_now(accepted, rest),
+                // Not reached: applying a cell runs no user code, so the
+                // propagation cannot end meanwhile. Run it now if it did.
+                None => {
+                    drop(current);
+                    rest();
+                }
             }
             return accepted;
         }
@@ -78,11 +84,6 @@ impl EventLoop {
             }
         }
         drop(end);
-        accepted
-    }
-
-    fn run_now(&self, accepted: bool, rest: impl FnOnce()) -> bool {
-        rest();
         accepted
     }
 }
