@@ -101,6 +101,12 @@ pub use error::{
 #[cfg(asyncio_future_loom)]
 #[doc(hidden)]
 pub use hooks::{break_wakeup_protocol, RemoteStats};
+pub use runtime::functions;
+pub use runtime::{
+    as_completed, gather, gather_return_exceptions, is_timeout_error, shield, timeout, timeout_at,
+    wait, wait_for, AsCompleted, Delay, EnsureFuture, ExceptionGroup, Gathering, ReturnWhen,
+    TaskGroup, Timeout,
+};
 pub use runtime::{
     get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle,
     Seconds, Task, TaskOptions, TaskRef, TimerHandle,
