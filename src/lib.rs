@@ -19,6 +19,9 @@
 //!   an exception handler, and a virtual clock for deterministic tests.
 //! - [`Task`]: a Rust future driven by the loop; `fut.await` inside a task
 //!   resumes in the awaited future's done-callback slot, as in CPython.
+//! - [`functions`]: asyncio's `gather`, `shield`, `wait_for`, `wait`,
+//!   `as_completed`, `timeout` and `TaskGroup`, with their Python → Rust
+//!   mapping (`spec/functions.md`).
 //! - [`Resolver`]: the write half a future can be made with
 //!   ([`EventLoop::create_future_with_resolver`]). Its `set_result(self, v)`
 //!   consumes it, so a second completion does not compile, and gives the

@@ -247,6 +247,33 @@ async fn gather_other_loop(log: Log) -> Result<(), FutureError> {
     Ok(())
 }
 
+async fn gather_return_exceptions_cancel_via_task(log: Log) -> Result<(), FutureError> {
+    let lp = log.lp();
+    let l = log.clone();
+    let t = spawn(async move {
+        loop {
+            let lp = l.lp();
+            let child = lp.create_task(asyncio_future::sleep(0.25))?;
+            let items = gather_outcomes(&lp, [child])?.await?;
+            let shown: Vec<&str> = items
+                .iter()
+                .map(|i| if i.is_ok() { "None" } else { "?" })
+                .collect();
+            l.log(format!("looper gathered [{}]", shown.join(", ")));
+        }
+    });
+    asyncio_future::sleep(0.6).await?;
+    log.log(format!(
+        "cancel looper -> {}",
+        py_bool(t.cancel(Some("my message")))
+    ));
+    if let Err(e) = t.await {
+        log.log(format!("looper raised {}", show(&e)));
+    }
+    drop(lp);
+    Ok(())
+}
+
 #[test]
 fn gather_scenarios_match_cpython() {
     check_family(
@@ -266,6 +293,7 @@ fn gather_scenarios_match_cpython() {
             gather_return_exceptions,
             gather_done_retrieves_later_errors,
             gather_other_loop,
+            gather_return_exceptions_cancel_via_task,
         ],
     );
 }

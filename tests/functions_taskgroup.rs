@@ -217,6 +217,73 @@ async fn taskgroup_outside_task(log: Log) -> Result<(), FutureError> {
     enter_outside_task(&log, move || tg.enter()).await
 }
 
+async fn taskgroup_children_fail_on_outside_cancel(log: Log) -> Result<(), FutureError> {
+    let lp = log.lp();
+    let r = lp.create_task(async {
+        let g = TaskGroup::new();
+        let g2 = g.clone();
+        g.run(async move {
+            for _ in 0..3 {
+                g2.create_task(async {
+                    let _ = sleep(10.0).await;
+                    Err::<(), _>(FutureError::from(exc(
+                        "ZeroDivisionError",
+                        "division by zero",
+                    )))
+                })?;
+            }
+            sleep(10.0).await
+        })
+        .await
+    })?;
+    sleep(0.1).await?;
+    log.log(format!("cancel runner -> {}", py_bool(r.cancel(None))));
+    if let Err(e) = r.await {
+        show_group(&log, &e);
+    }
+    Ok(())
+}
+
+async fn taskgroup_body_fails_before_children_start(log: Log) -> Result<(), FutureError> {
+    let g = TaskGroup::new();
+    g.enter()?;
+    let t1 = g.create_task(sleeper(log.clone(), "t1", 1.0, Ok(42)))?;
+    let t2 = g.create_task(sleeper(log.clone(), "t2", 2.0, Ok(11)))?;
+    let body: Result<(), FutureError> = Err(exc("ZeroDivisionError", "division by zero").into());
+    if let Err(e) = g.exit(body).await {
+        show_group(&log, &e);
+    }
+    log.log(format!(
+        "t1 cancelled={} t2 cancelled={}",
+        py_bool(t1.cancelled()),
+        py_bool(t2.cancelled())
+    ));
+    Ok(())
+}
+
+async fn taskgroup_nested_crash(log: Log) -> Result<(), FutureError> {
+    let l = log.clone();
+    let runner = log.lp().create_task(async move {
+        let g1 = TaskGroup::new();
+        g1.enter()?;
+        g1.create_task(sleeper(
+            l.clone(),
+            "outer child",
+            0.1,
+            Err(exc("ValueError", "outer")),
+        ))?;
+        let g2 = TaskGroup::new();
+        g2.enter()?;
+        g2.create_task(cleaner(l, "inner child", 10.0, 0.0, None))?;
+        let inner = g2.exit(Ok(())).await;
+        g1.exit(inner).await
+    })?;
+    if let Err(e) = runner.await {
+        show_group(&log, &e);
+    }
+    Ok(())
+}
+
 #[test]
 fn taskgroup_scenarios_match_cpython() {
     check_family(
@@ -233,6 +300,9 @@ fn taskgroup_scenarios_match_cpython() {
             taskgroup_nested_group,
             taskgroup_shutting_down,
             taskgroup_outside_task,
+            taskgroup_children_fail_on_outside_cancel,
+            taskgroup_body_fails_before_children_start,
+            taskgroup_nested_crash,
         ],
     );
 }

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use asyncio_future::{get_running_loop, sleep, timeout, timeout_at, FutureError};
-use functions_support::{check_family, enter_outside_task, py_bool, show, spawn, Log};
+use functions_support::{check_family, enter_outside_task, exc, py_bool, show, spawn, Log};
 
 fn py_opt(when: Option<f64>) -> String {
     match when {
@@ -199,6 +199,79 @@ async fn timeout_outside_task(log: Log) -> Result<(), FutureError> {
     enter_outside_task(&log, move || cm.enter()).await
 }
 
+async fn timeout_zero(log: Log) -> Result<(), FutureError> {
+    let cm = timeout(0.0)?;
+    if let Err(e) = cm.run(sleep(10.0)).await {
+        log.log(format!("timeout raised {}", show(&e)));
+    }
+    log.log(format!("expired={}", py_bool(cm.expired())));
+    Ok(())
+}
+
+async fn timeout_foreign_exception_on_timeout(log: Log) -> Result<(), FutureError> {
+    let cm = timeout(0.5)?;
+    let l = log.clone();
+    let outcome = cm
+        .run(async move {
+            sleep(10.0).await.map_err(|_| {
+                l.log("body raises KeyError('k')");
+                FutureError::from(exc("KeyError", "k"))
+            })
+        })
+        .await;
+    if let Err(e) = outcome {
+        log.log(format!("timeout raised {}", show(&e)));
+    }
+    log.log(format!("expired={}", py_bool(cm.expired())));
+    Ok(())
+}
+
+/// `timeout.py`'s `cancel_self_and_catch`: cancels the current task and
+/// catches the CancelledError (the cancel stays counted); gives the task.
+async fn cancel_self_and_catch(log: &Log) -> asyncio_future::TaskRef {
+    let task = log.lp().current_task().unwrap();
+    task.cancel(None);
+    if let Err(e) = sleep(1.0).await {
+        log.log(format!(
+            "caught {} cancelling={}",
+            show(&e),
+            task.cancelling()
+        ));
+    }
+    task
+}
+
+async fn timeout_after_cancellation(log: Log) -> Result<(), FutureError> {
+    let task = cancel_self_and_catch(&log).await;
+    if let Err(e) = timeout(0.0)?.run(sleep(1.0)).await {
+        log.log(format!(
+            "timeout raised {} cancelling={}",
+            show(&e),
+            task.cancelling()
+        ));
+    }
+    Ok(())
+}
+
+async fn timeout_cancel_inside_after_cancellation(log: Log) -> Result<(), FutureError> {
+    let task = cancel_self_and_catch(&log).await;
+    let inside = task.clone();
+    let outcome = timeout(1.0)?
+        .run(async move {
+            inside.cancel(None);
+            sleep(2.0).await
+        })
+        .await;
+    if let Err(e) = outcome {
+        log.log(format!(
+            "timeout raised {} cancelling={}",
+            show(&e),
+            task.cancelling()
+        ));
+    }
+    Ok(())
+}
+
 #[test]
 fn timeout_scenarios_match_cpython() {
     check_family(
@@ -214,6 +287,10 @@ fn timeout_scenarios_match_cpython() {
             timeout_and_cancel_together,
             timeout_nested,
             timeout_outside_task,
+            timeout_zero,
+            timeout_foreign_exception_on_timeout,
+            timeout_after_cancellation,
+            timeout_cancel_inside_after_cancellation,
         ],
     );
 }

@@ -11,7 +11,7 @@
 
 mod functions_support;
 
-use asyncio_future::{wait_for, FutureError};
+use asyncio_future::{sleep, wait_for, FutureError};
 use functions_support::{
     cancel_later, check_family, cleaner, exc, py_bool, show, sleeper, spawn, Log,
 };
@@ -89,6 +89,61 @@ async fn wait_for_future_timeout(log: Log) -> Result<(), FutureError> {
     Ok(())
 }
 
+async fn wait_for_self_cancellation(log: Log) -> Result<(), FutureError> {
+    let l = log.clone();
+    let inner_task = spawn(async move {
+        if sleep(0.3).await.is_err() {
+            l.log("inner cancelled once");
+            if sleep(0.3).await.is_err() {
+                l.log("inner cancelled twice");
+                sleep(0.3).await?;
+            }
+        }
+        l.log("inner returns 42");
+        Ok(42)
+    });
+    let w = spawn(wait_for(inner_task.clone(), 0.1));
+    sleep(0.2).await?;
+    log.log(format!("cancel waiter -> {}", py_bool(w.cancel(None))));
+    if let Err(e) = w.await {
+        log.log(format!("waiter raised {}", show(&e)));
+    }
+    log.log(format!("inner -> {}", inner_task.await?));
+    Ok(())
+}
+
+async fn wait_for_exception_during_cancel(log: Log) -> Result<(), FutureError> {
+    let l = log.clone();
+    let inner = spawn(async move {
+        let _ = sleep(0.2).await;
+        l.log("inner raises KeyError('foo')");
+        Err::<i64, _>(FutureError::from(exc("KeyError", "foo")))
+    });
+    if let Err(e) = wait_for(inner, 0.1).await {
+        log.log(format!("wait_for raised {}", show(&e)));
+    }
+    Ok(())
+}
+
+async fn wait_for_none_cancelled(log: Log) -> Result<(), FutureError> {
+    let lp = log.lp();
+    let never = lp.create_future::<i64>();
+    let blocker = spawn(never);
+    let w = spawn(wait_for(blocker.clone(), None::<f64>));
+    let w2 = w.clone();
+    lp.call_soon(move || {
+        w2.cancel(None);
+    })?;
+    if let Err(e) = w.await {
+        log.log(format!("waiter raised {}", show(&e)));
+    }
+    log.log(format!(
+        "blocker cancelled={}",
+        py_bool(blocker.cancelled())
+    ));
+    Ok(())
+}
+
 #[test]
 fn wait_for_scenarios_match_cpython() {
     check_family(
@@ -102,6 +157,9 @@ fn wait_for_scenarios_match_cpython() {
             wait_for_exception,
             wait_for_waiter_cancelled,
             wait_for_future_timeout,
+            wait_for_self_cancellation,
+            wait_for_exception_during_cancel,
+            wait_for_none_cancelled,
         ],
     );
 }

@@ -175,6 +175,21 @@ async def gather_other_loop(log):
         other.close()
 
 
+async def gather_return_exceptions_cancel_via_task(log):
+    async def looper():
+        while True:
+            r = await asyncio.gather(asyncio.sleep(0.25), return_exceptions=True)
+            log(f"looper gathered {r!r}")
+
+    t = asyncio.create_task(looper())
+    await asyncio.sleep(0.6)
+    log(f"cancel looper -> {t.cancel('my message')}")
+    try:
+        await t
+    except asyncio.CancelledError as e:
+        log(f"looper raised {e!r}")
+
+
 run([
     gather_order,
     gather_empty,
@@ -190,4 +205,5 @@ run([
     gather_return_exceptions,
     gather_done_retrieves_later_errors,
     gather_other_loop,
+    gather_return_exceptions_cancel_via_task,
 ])

@@ -149,6 +149,52 @@ async def taskgroup_outside_task(log):
     await enter_outside_task(log, asyncio.TaskGroup())
 
 
+async def taskgroup_children_fail_on_outside_cancel(log):
+    async def foo():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            raise ZeroDivisionError("division by zero")
+
+    async def runner():
+        async with asyncio.TaskGroup() as g:
+            for _ in range(3):
+                g.create_task(foo())
+            await asyncio.sleep(10)
+
+    r = asyncio.create_task(runner())
+    await asyncio.sleep(0.1)
+    log(f"cancel runner -> {r.cancel()}")
+    try:
+        await r
+    except ExceptionGroup as eg:
+        show_group(log, eg)
+
+
+async def taskgroup_body_fails_before_children_start(log):
+    try:
+        async with asyncio.TaskGroup() as g:
+            t1 = g.create_task(sleeper(log, "t1", 1, 42))
+            t2 = g.create_task(sleeper(log, "t2", 2, 11))
+            raise ZeroDivisionError("division by zero")
+    except ExceptionGroup as eg:
+        show_group(log, eg)
+    log(f"t1 cancelled={t1.cancelled()} t2 cancelled={t2.cancelled()}")
+
+
+async def taskgroup_nested_crash(log):
+    async def runner():
+        async with asyncio.TaskGroup() as g1:
+            g1.create_task(sleeper(log, "outer child", 0.1, exc=ValueError("outer")))
+            async with asyncio.TaskGroup() as g2:
+                g2.create_task(cleaner(log, "inner child", 10, 0))
+
+    try:
+        await asyncio.create_task(runner())
+    except ExceptionGroup as eg:
+        show_group(log, eg)
+
+
 run([
     taskgroup_all_ok,
     taskgroup_child_error,
@@ -161,4 +207,7 @@ run([
     taskgroup_nested_group,
     taskgroup_shutting_down,
     taskgroup_outside_task,
+    taskgroup_children_fail_on_outside_cancel,
+    taskgroup_body_fails_before_children_start,
+    taskgroup_nested_crash,
 ])

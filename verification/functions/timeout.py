@@ -128,6 +128,59 @@ async def timeout_outside_task(log):
     await enter_outside_task(log, asyncio.timeout(1))
 
 
+async def timeout_zero(log):
+    try:
+        async with asyncio.timeout(0) as cm:
+            await asyncio.sleep(10)
+    except TimeoutError as e:
+        log(f"timeout raised {e!r}")
+    log(f"expired={cm.expired()}")
+
+
+async def timeout_foreign_exception_on_timeout(log):
+    try:
+        async with asyncio.timeout(0.5) as cm:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                log("body raises KeyError('k')")
+                raise KeyError("k")
+    except KeyError as e:
+        log(f"timeout raised {e!r}")
+    log(f"expired={cm.expired()}")
+
+
+async def cancel_self_and_catch(log):
+    """Cancels the current task and catches the CancelledError (the
+    cancel stays counted: cancelling() is 1); gives the task."""
+    task = asyncio.current_task()
+    try:
+        task.cancel()
+        await asyncio.sleep(1)
+    except asyncio.CancelledError as e:
+        log(f"caught {e!r} cancelling={task.cancelling()}")
+    return task
+
+
+async def timeout_after_cancellation(log):
+    task = await cancel_self_and_catch(log)
+    try:
+        async with asyncio.timeout(0.0):
+            await asyncio.sleep(1)
+    except TimeoutError as e:
+        log(f"timeout raised {e!r} cancelling={task.cancelling()}")
+
+
+async def timeout_cancel_inside_after_cancellation(log):
+    task = await cancel_self_and_catch(log)
+    try:
+        async with asyncio.timeout(1.0):
+            task.cancel()
+            await asyncio.sleep(2)
+    except asyncio.CancelledError as e:
+        log(f"timeout raised {e!r} cancelling={task.cancelling()}")
+
+
 run([
     timeout_expires,
     timeout_not_reached,
@@ -139,4 +192,8 @@ run([
     timeout_and_cancel_together,
     timeout_nested,
     timeout_outside_task,
+    timeout_zero,
+    timeout_foreign_exception_on_timeout,
+    timeout_after_cancellation,
+    timeout_cancel_inside_after_cancellation,
 ])

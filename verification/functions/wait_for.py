@@ -75,6 +75,61 @@ async def wait_for_future_timeout(log):
     log(f"f cancelled={f.cancelled()}")
 
 
+async def wait_for_self_cancellation(log):
+    async def inner():
+        try:
+            await asyncio.sleep(0.3)
+        except asyncio.CancelledError:
+            log("inner cancelled once")
+            try:
+                await asyncio.sleep(0.3)
+            except asyncio.CancelledError:
+                log("inner cancelled twice")
+                await asyncio.sleep(0.3)
+        log("inner returns 42")
+        return 42
+
+    inner_task = asyncio.create_task(inner())
+    w = asyncio.create_task(asyncio.wait_for(inner_task, 0.1))
+    await asyncio.sleep(0.2)
+    log(f"cancel waiter -> {w.cancel()}")
+    try:
+        await w
+    except asyncio.CancelledError as e:
+        log(f"waiter raised {e!r}")
+    log(f"inner -> {await inner_task!r}")
+
+
+async def wait_for_exception_during_cancel(log):
+    async def inner():
+        try:
+            await asyncio.sleep(0.2)
+        finally:
+            log("inner raises KeyError('foo')")
+            raise KeyError("foo")
+
+    try:
+        await asyncio.wait_for(asyncio.create_task(inner()), 0.1)
+    except KeyError as e:
+        log(f"wait_for raised {e!r}")
+
+
+async def wait_for_none_cancelled(log):
+    loop = asyncio.get_running_loop()
+
+    async def block():
+        await loop.create_future()
+
+    blocker = asyncio.create_task(block())
+    w = asyncio.create_task(asyncio.wait_for(blocker, None))
+    loop.call_soon(w.cancel)
+    try:
+        await w
+    except asyncio.CancelledError as e:
+        log(f"waiter raised {e!r}")
+    log(f"blocker cancelled={blocker.cancelled()}")
+
+
 run([
     wait_for_in_time,
     wait_for_timeout_waits_for_cancel,
@@ -84,4 +139,7 @@ run([
     wait_for_exception,
     wait_for_waiter_cancelled,
     wait_for_future_timeout,
+    wait_for_self_cancellation,
+    wait_for_exception_during_cancel,
+    wait_for_none_cancelled,
 ])
