@@ -274,6 +274,54 @@ async fn gather_return_exceptions_cancel_via_task(log: Log) -> Result<(), Future
     Ok(())
 }
 
+async fn gather_timed_out_by_wait_for(log: Log) -> Result<(), FutureError> {
+    let t1 = spawn(cleaner(log.clone(), "t1", 10.0, 0.0, None));
+    let t2 = spawn(cleaner(log.clone(), "t2", 10.0, 0.5, None));
+    if let Err(e) = asyncio_future::wait_for(gather(&log.lp(), [&t1, &t2])?, 1.0).await {
+        log.log(format!("wait_for raised {}", show(&e)));
+    }
+    log.log(format!(
+        "t1 cancelled={} t2 done={}",
+        py_bool(t1.cancelled()),
+        py_bool(t2.done())
+    ));
+    if let Err(e) = t2.await {
+        log.log(format!("t2 raised {}", show(&e)));
+    }
+    Ok(())
+}
+
+async fn gather_of_shields(log: Log) -> Result<(), FutureError> {
+    let lp = log.lp();
+    let (child1, child2) = (lp.create_future::<i64>(), lp.create_future::<i64>());
+    let (inner1, inner2) = (
+        asyncio_future::shield(&child1),
+        asyncio_future::shield(&child2),
+    );
+    let outer = gather(&lp, [&inner1, &inner2])?;
+    asyncio_future::sleep(0.0).await?;
+    log.log(format!("cancel -> {}", py_bool(outer.cancel(None))));
+    asyncio_future::sleep(0.0).await?;
+    log.log(format!(
+        "inner1 cancelled={} inner2 cancelled={}",
+        py_bool(inner1.cancelled()),
+        py_bool(inner2.cancelled())
+    ));
+    child1.set_result(1)?;
+    child2.set_result(2)?;
+    asyncio_future::sleep(0.0).await?;
+    log.log(format!(
+        "children {} {} outer done={}",
+        child1.result()?,
+        child2.result()?,
+        py_bool(outer.done())
+    ));
+    if let Err(e) = outer.await {
+        log.log(format!("outer raised {}", show(&e)));
+    }
+    Ok(())
+}
+
 #[test]
 fn gather_scenarios_match_cpython() {
     check_family(
@@ -294,6 +342,8 @@ fn gather_scenarios_match_cpython() {
             gather_done_retrieves_later_errors,
             gather_other_loop,
             gather_return_exceptions_cancel_via_task,
+            gather_timed_out_by_wait_for,
+            gather_of_shields,
         ],
     );
 }

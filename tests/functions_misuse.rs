@@ -93,3 +93,39 @@ fn test_wait_on_an_empty_set_is_value_error_inside_a_task() {
         matches!(&e, FutureError::Exception(x) if x.message() == Some("Set of Tasks/Futures is empty."))
     );
 }
+
+/// Many children: each function is linear in them (sets, not lists
+/// searched), so 20 000 finish at once in a debug build (FN-GATHER-5,
+/// FN-WAIT-5, FN-ASCOMPLETED-1, FN-TASKGROUP-1).
+#[test]
+fn test_functions_on_many_futures() {
+    const N: usize = 20_000;
+    let lp = EventLoop::with_virtual_clock();
+    let futures: Vec<_> = (0..N).map(|_| lp.create_future::<usize>()).collect();
+    let all = gather(&lp, &futures).unwrap();
+    let fs = futures.clone();
+    let main = lp
+        .create_task(async move {
+            for (i, f) in fs.iter().enumerate().rev() {
+                f.set_result(i)?;
+            }
+            let (done, pending) = wait(&fs, None::<f64>, ReturnWhen::AllCompleted).await?;
+            assert_eq!((done.len(), pending.len()), (N, 0));
+            let mut it = as_completed(&fs, None::<f64>)?;
+            let mut taken = 0;
+            while let Some(outcome) = it.next().await {
+                outcome?;
+                taken += 1;
+            }
+            assert_eq!(taken, N);
+            let tg = TaskGroup::new();
+            tg.enter()?;
+            for _ in 0..N {
+                tg.create_task(sleep(1.0))?;
+            }
+            tg.exit(Ok(())).await?;
+            Ok::<_, FutureError>(all.await?.iter().sum::<usize>())
+        })
+        .unwrap();
+    assert_eq!(lp.run_until_complete(&main), Ok(N * (N - 1) / 2));
+}

@@ -190,6 +190,41 @@ async def gather_return_exceptions_cancel_via_task(log):
         log(f"looper raised {e!r}")
 
 
+async def gather_timed_out_by_wait_for(log):
+    t1 = asyncio.create_task(cleaner(log, "t1", 10, 0))
+    t2 = asyncio.create_task(cleaner(log, "t2", 10, 0.5))
+    try:
+        await asyncio.wait_for(asyncio.gather(t1, t2), 1)
+    except TimeoutError as e:
+        log(f"wait_for raised {e!r}")
+    log(f"t1 cancelled={t1.cancelled()} t2 done={t2.done()}")
+    try:
+        await t2
+    except asyncio.CancelledError as e:
+        log(f"t2 raised {e!r}")
+
+
+async def gather_of_shields(log):
+    loop = asyncio.get_running_loop()
+    child1 = loop.create_future()
+    child2 = loop.create_future()
+    inner1 = asyncio.shield(child1)
+    inner2 = asyncio.shield(child2)
+    outer = asyncio.gather(inner1, inner2)
+    await asyncio.sleep(0)
+    log(f"cancel -> {outer.cancel()}")
+    await asyncio.sleep(0)
+    log(f"inner1 cancelled={inner1.cancelled()} inner2 cancelled={inner2.cancelled()}")
+    child1.set_result(1)
+    child2.set_result(2)
+    await asyncio.sleep(0)
+    log(f"children {child1.result()} {child2.result()} outer done={outer.done()}")
+    try:
+        await outer
+    except asyncio.CancelledError as e:
+        log(f"outer raised {e!r}")
+
+
 run([
     gather_order,
     gather_empty,
@@ -206,4 +241,6 @@ run([
     gather_done_retrieves_later_errors,
     gather_other_loop,
     gather_return_exceptions_cancel_via_task,
+    gather_timed_out_by_wait_for,
+    gather_of_shields,
 ])

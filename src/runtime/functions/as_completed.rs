@@ -4,11 +4,11 @@
 //! Spec rules: `FN-ASCOMPLETED-1`..`FN-ASCOMPLETED-3`.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::rc::Rc;
 
-use super::{timeout_error, value_error, Delay, EnsureFuture};
+use super::{distinct, timeout_error, value_error, Delay, EnsureFuture};
 use crate::error::FutureError;
 use crate::runtime::callback::Callback;
 use crate::runtime::event_loop::get_running_loop;
@@ -18,7 +18,8 @@ use crate::Future;
 /// CPython's closure variables: `todo`, the `done` queue (a `None` is the
 /// timeout's dummy) and the queue's waiting getters.
 struct Shared<T: 'static> {
-    todo: RefCell<Vec<Future<T>>>,
+    /// By address (CPython's set).
+    todo: RefCell<HashMap<*const (), Future<T>>>,
     done: RefCell<VecDeque<Option<Future<T>>>>,
     getters: RefCell<VecDeque<Future<()>>>,
     timer: RefCell<Option<TimerHandle>>,
@@ -54,7 +55,7 @@ impl<T: 'static> Shared<T> {
             if todo.is_empty() {
                 return; // the timeout was here first
             }
-            todo.retain(|t| t != f);
+            todo.remove(&f.data_ptr());
             todo.is_empty()
         };
         self.put(Some(f.clone()));
@@ -69,7 +70,7 @@ impl<T: 'static> Shared<T> {
     fn timed_out(&self) {
         let todo = std::mem::take(&mut *self.todo.borrow_mut());
         let callback = self.callback.borrow().clone();
-        for f in todo {
+        for f in todo.into_values() {
             if let Some(cb) = &callback {
                 f.remove_done_callback(cb);
             }
@@ -168,23 +169,25 @@ pub fn as_completed<T: 'static, F: EnsureFuture<T>>(
     futures: impl IntoIterator<Item = F>,
     timeout: impl Delay,
 ) -> Result<AsCompleted<T>, FutureError> {
-    let mut todo: Vec<Future<T>> = Vec::new();
-    for f in futures {
-        let f = f.ensure_future();
-        if let Some(first) = todo.first() {
-            if !first.get_loop().ptr_eq(&f.get_loop()) {
-                return Err(value_error(
-                    "The future belongs to a different loop than the one specified as the loop argument",
-                ));
-            }
-        }
-        if !todo.contains(&f) {
-            todo.push(f);
+    let given: Vec<Future<T>> = futures
+        .into_iter()
+        .map(EnsureFuture::ensure_future)
+        .collect();
+    if let Some(first) = given.first() {
+        if given
+            .iter()
+            .any(|f| !f.get_loop().ptr_eq(&first.get_loop()))
+        {
+            return Err(value_error(
+                "The future belongs to a different loop than the one specified as the loop argument",
+            ));
         }
     }
+    let todo = distinct(&given);
+    drop(given);
     let remaining = todo.len();
     let shared = Rc::new(Shared {
-        todo: RefCell::new(todo.clone()),
+        todo: RefCell::new(todo.iter().map(|f| (f.data_ptr(), f.clone())).collect()),
         done: RefCell::new(VecDeque::new()),
         getters: RefCell::new(VecDeque::new()),
         timer: RefCell::new(None),

@@ -10,7 +10,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use super::{value_error, EnsureFuture};
+use super::{distinct, value_error, EnsureFuture};
 use crate::error::{CancelledError, FutureError};
 use crate::runtime::callback::Callback;
 use crate::runtime::cancel::{cancel_future, clear_cancel_hook, set_cancel_hook, CancelHook};
@@ -251,20 +251,15 @@ where
             "The future belongs to a different loop than the one specified as the loop argument",
         ));
     }
-    let mut distinct: Vec<&Future<T>> = Vec::new();
-    for child in &children {
-        if !distinct.contains(&child) {
-            distinct.push(child);
-        }
-    }
+    let distinct = distinct(&children);
     let gather = Rc::new(Gather::<T, C> {
         outer: outer.clone(),
         count: distinct.len(),
-        children: children.clone(),
+        children,
         finished: Cell::new(0),
         cancel_requested: Cell::new(false),
     });
-    for child in distinct {
+    for child in &distinct {
         let state = gather.clone();
         child.add_done_callback(
             Callback::named("_done_callback", move |f: &Future<T>| state.child_done(f)),

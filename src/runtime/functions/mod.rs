@@ -147,6 +147,16 @@ pub(crate) fn value_error(text: &str) -> FutureError {
     Exception::new("ValueError", text.to_owned()).into()
 }
 
+/// Each future once, in the order first given (asyncio makes a set).
+pub(crate) fn distinct<T: 'static>(futures: &[Future<T>]) -> Vec<Future<T>> {
+    let mut seen = std::collections::HashSet::with_capacity(futures.len());
+    futures
+        .iter()
+        .filter(|f| seen.insert(f.data_ptr()))
+        .cloned()
+        .collect()
+}
+
 /// Sets `waiter`'s result unless it is done (asyncio's `_release_waiter`).
 pub(crate) fn release_waiter(waiter: &Future<()>) {
     if !waiter.done() {

@@ -5,6 +5,7 @@
 //! Spec rules: `FN-TASKGROUP-1`..`FN-TASKGROUP-7`.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -24,8 +25,10 @@ struct Inner {
     lp: Option<EventLoop>,
     parent: Option<TaskRef>,
     parent_cancel_requested: bool,
-    /// In creation order (CPython's is a set).
-    tasks: Vec<TaskRef>,
+    /// The children not done, by creation number: cancelled in creation
+    /// order (CPython's is a set).
+    tasks: BTreeMap<u64, TaskRef>,
+    created: u64,
     errors: Vec<Exception>,
     base_error: Option<Exception>,
     on_completed: Option<Future<bool>>,
@@ -115,16 +118,20 @@ impl TaskGroup {
         };
         let lp = lp.ok_or_else(|| RuntimeError::new("TaskGroup has no loop"))?;
         let task = lp.create_task_with(future, options)?;
-        let me = task.as_task_ref();
+        let number = {
+            let mut inner = self.0.borrow_mut();
+            inner.created += 1;
+            let number = inner.created;
+            inner.tasks.insert(number, task.as_task_ref());
+            number
+        };
         let group = self.clone();
-        let child = me.clone();
         task.add_done_callback(
             Callback::named("_on_task_done", move |f: &Future<T>| {
-                group.on_task_done(&child, f.cancelled(), || f.exception());
+                group.on_task_done(number, f.cancelled(), || f.exception());
             }),
             None,
         );
-        self.0.borrow_mut().tasks.push(me);
         Ok(task)
     }
 
@@ -133,7 +140,7 @@ impl TaskGroup {
         let tasks = {
             let mut inner = self.0.borrow_mut();
             inner.aborting = true;
-            inner.tasks.clone()
+            inner.tasks.values().cloned().collect::<Vec<_>>()
         };
         for t in tasks {
             if !t.done() {
@@ -145,17 +152,18 @@ impl TaskGroup {
     /// `_on_task_done(task)` (FN-TASKGROUP-2).
     fn on_task_done(
         &self,
-        task: &TaskRef,
+        number: u64,
         cancelled: bool,
         exception: impl FnOnce() -> Result<Option<Exception>, FutureError>,
     ) {
-        let release = {
+        let (task, release) = {
             let mut inner = self.0.borrow_mut();
-            inner.tasks.retain(|t| t != task);
-            match (&inner.on_completed, inner.tasks.is_empty()) {
+            let task = inner.tasks.remove(&number);
+            let release = match (&inner.on_completed, inner.tasks.is_empty()) {
                 (Some(f), true) => Some(f.clone()),
                 _ => None,
-            }
+            };
+            (task, release)
         };
         if let Some(f) = release {
             if !f.done() {
@@ -176,7 +184,9 @@ impl TaskGroup {
             }
             (inner.parent.clone(), inner.lp.clone())
         };
-        let Some(parent) = parent else { return };
+        let (Some(parent), Some(task)) = (parent, task) else {
+            return;
+        };
         if parent.done() {
             if let Some(lp) = lp {
                 lp.call_exception_handler(&ErrorContext {

@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::wait_for::TimerGuard;
-use super::{release_waiter, value_error, Delay, EnsureFuture};
+use super::{distinct, release_waiter, value_error, Delay, EnsureFuture};
 use crate::error::FutureError;
 use crate::runtime::callback::Callback;
 use crate::runtime::event_loop::get_running_loop;
@@ -51,13 +51,12 @@ pub async fn wait<T: 'static, F: EnsureFuture<T>>(
     timeout: impl Delay,
     return_when: ReturnWhen,
 ) -> Result<(Vec<Future<T>>, Vec<Future<T>>), FutureError> {
-    let mut fs: Vec<Future<T>> = Vec::new();
-    for f in futures {
-        let f = f.ensure_future();
-        if !fs.contains(&f) {
-            fs.push(f);
-        }
-    }
+    let given: Vec<Future<T>> = futures
+        .into_iter()
+        .map(EnsureFuture::ensure_future)
+        .collect();
+    let fs = distinct(&given);
+    drop(given);
     if fs.is_empty() {
         return Err(value_error("Set of Tasks/Futures is empty."));
     }
