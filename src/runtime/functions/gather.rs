@@ -170,6 +170,17 @@ impl<R: 'static> Gathering<R> {
     /// `gathering.cancel(msg)`: `false` once done; else cancels every child
     /// and answers whether any accepted, and if one did the gathering ends
     /// with `CancelledError` when all children are done (FN-GATHER-4).
+    ///
+    /// ```
+    /// use asyncio_future::{gather, sleep, EventLoop, FutureError};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let child = lp.create_task(async { sleep(5.0).await?; Ok::<_, FutureError>(1) }).unwrap();
+    /// let all = gather(&lp, [&child]).unwrap();
+    /// assert!(all.cancel(Some("enough")));
+    /// let outcome = lp.run_until_complete(&all);
+    /// assert!(matches!(outcome, Err(FutureError::Cancelled(c)) if c.message() == Some("enough")));
+    /// assert!(child.cancelled());
+    /// ```
     pub fn cancel(&self, msg: Option<&str>) -> bool {
         match &self.hook {
             Some(hook) => hook.cancel(msg.map(Arc::from)),

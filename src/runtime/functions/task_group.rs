@@ -39,6 +39,22 @@ struct Inner {
 /// body's outcome, and [`run`](Self::run) does both around a body. Clones
 /// are the same group, so the body and the children can create tasks in
 /// it. [`create_task`](Self::create_task) is not async, as in CPython.
+///
+/// ```
+/// use asyncio_future::{sleep, EventLoop, FutureError, TaskGroup};
+/// let lp = EventLoop::with_virtual_clock();
+/// let main = lp.create_task(async {
+///     // async with asyncio.TaskGroup() as tg:
+///     let tg = TaskGroup::new();
+///     tg.enter()?;
+///     let a = tg.create_task(async { sleep(1.0).await?; Ok::<_, FutureError>(1) })?;
+///     let b = tg.create_task(async { sleep(2.0).await?; Ok::<_, FutureError>(2) })?;
+///     tg.exit(Ok(())).await?; // the end of the block: waits for a and b
+///     Ok::<_, FutureError>(a.result()? + b.result()?)
+/// }).unwrap();
+/// assert_eq!(lp.run_until_complete(&main), Ok(3));
+/// assert_eq!(lp.time(), 2.0);
+/// ```
 #[derive(Clone, Default)]
 pub struct TaskGroup(Rc<RefCell<Inner>>);
 

@@ -68,6 +68,23 @@ struct Inner {
 /// When the deadline passes inside, the task is cancelled; `exit` turns
 /// that `CancelledError` into `TimeoutError` when no other cancel is
 /// pending on the task (FN-TIMEOUT-2, FN-TIMEOUT-4).
+///
+/// ```
+/// use asyncio_future::{is_timeout_error, sleep, timeout, EventLoop, FutureError};
+/// let lp = EventLoop::with_virtual_clock();
+/// let main = lp.create_task(async {
+///     // async with asyncio.timeout(1) as cm: await asyncio.sleep(10)
+///     let cm = timeout(1.0)?;
+///     cm.enter()?;
+///     assert_eq!(format!("{cm:?}"), "<Timeout [active] when=1.0>");
+///     let body = sleep(10.0).await;
+///     let outcome = cm.exit(body);
+///     assert!(is_timeout_error(outcome.as_ref().unwrap_err()));
+///     assert_eq!(format!("{cm:?}"), "<Timeout [expired]>");
+///     Ok::<_, FutureError>(())
+/// }).unwrap();
+/// lp.run_until_complete(&main).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct Timeout(Rc<RefCell<Inner>>);
 
