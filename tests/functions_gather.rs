@@ -95,8 +95,9 @@ async fn cancel_two(
     let g = gather(&log.lp(), [&t1, &t2])?;
     let g2 = g.clone();
     cancel_later(&log, "cancel", 1.0, move || g2.cancel(Some("bye")));
-    if let Err(e) = g.await {
-        log.log(format!("gather raised {}", show(&e)));
+    match g.await {
+        Ok(items) => log.log(format!("gather -> {items:?}")),
+        Err(e) => log.log(format!("gather raised {}", show(&e))),
     }
     Ok(())
 }

@@ -90,6 +90,18 @@ async fn shield_cancelled_outer_retrieves(log: Log) -> Result<(), FutureError> {
     Ok(())
 }
 
+async fn shield_outer_cancelled_after_inner_done(log: Log) -> Result<(), FutureError> {
+    let f = log.lp().create_future::<i64>();
+    let s = shield(&f);
+    f.set_exception(exc("KeyError", "inner"))?;
+    log.log(format!("cancel outer -> {}", py_bool(s.cancel(None))));
+    sleep(0.0).await?;
+    log.log(format!("s cancelled={}", py_bool(s.cancelled())));
+    drop(s);
+    drop(f);
+    Ok(())
+}
+
 #[test]
 fn shield_scenarios_match_cpython() {
     check_family(
@@ -101,6 +113,7 @@ fn shield_scenarios_match_cpython() {
             shield_done,
             shield_inner_exception,
             shield_cancelled_outer_retrieves,
+            shield_outer_cancelled_after_inner_done,
         ],
     );
 }

@@ -183,6 +183,15 @@ fn run_one(body: &dyn Fn(Log) -> Body) -> Vec<String> {
         },
     ));
     let main = lp.create_task(body(log.clone())).unwrap();
+    // A scenario that would wait forever (CPython's vloop raises then), or
+    // one whose tasks swallow every cancel, fails instead of hanging: the
+    // virtual clock jumps to this timer, which stops the loop.
+    let (watchdog, stopper) = (log.clone(), lp.clone());
+    lp.call_later(1000.0, move || {
+        watchdog.log("WATCHDOG: the scenario did not finish by t=1000, loop stopped");
+        stopper.stop();
+    })
+    .unwrap();
     match lp.run_until_complete(&main) {
         Ok(()) => log.log("main done"),
         Err(e) => log.log(format!("main raised {}", show(&e))),
@@ -194,7 +203,18 @@ fn run_one(body: &dyn Fn(Log) -> Body) -> Vec<String> {
         let names: Vec<String> = left.iter().map(|n| format!("'{n}'")).collect();
         log.log(format!("LEFT PENDING: [{}]", names.join(", ")));
         log.quiet.set(true);
-        lp.cancel_all_tasks().unwrap();
+        for t in lp.all_tasks() {
+            t.cancel(None);
+        }
+        // Bounded: a task that swallows every cancel must not hang the test.
+        for _ in 0..1000 {
+            if lp.all_tasks().is_empty() {
+                break;
+            }
+            let stopper = lp.clone();
+            lp.call_soon(move || stopper.stop()).unwrap();
+            lp.run_forever().unwrap();
+        }
     }
     let lines = log.lines.borrow().clone();
     lines

@@ -66,7 +66,7 @@ async def cancel_two(log, result1, result2):
     g = asyncio.gather(t1, t2)
     cancel_later(log, "cancel", g, "bye")
     try:
-        await g
+        log(f"gather -> {await g!r}")
     except asyncio.CancelledError as e:
         log(f"gather raised {e!r}")
 

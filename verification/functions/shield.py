@@ -68,6 +68,18 @@ async def shield_cancelled_outer_retrieves(log):
     del control
 
 
+async def shield_outer_cancelled_after_inner_done(log):
+    loop = asyncio.get_running_loop()
+    f = loop.create_future()
+    s = asyncio.shield(f)
+    f.set_exception(KeyError("inner"))
+    log(f"cancel outer -> {s.cancel()}")
+    await asyncio.sleep(0)
+    log(f"s cancelled={s.cancelled()}")
+    del s
+    del f
+
+
 run([
     shield_result,
     shield_outer_cancelled,
@@ -75,4 +87,5 @@ run([
     shield_done,
     shield_inner_exception,
     shield_cancelled_outer_retrieves,
+    shield_outer_cancelled_after_inner_done,
 ])
