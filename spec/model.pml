@@ -48,6 +48,7 @@
 #define O_NOTHING 17
 #define O_HANDS_BACK 18
 #define O_IMPOSSIBLE 19
+#define O_RAISES_CANCELLED_ERROR_ONCE 20
 /* Task phases, cancel-request effects, task actions (the task's table). */
 #define P_CREATED 0
 #define P_IDLE 1
@@ -268,8 +269,8 @@ inline init_future_table() {
     FNX[134] = NX_STAY; FOUT[134] = O_IMPOSSIBLE; FSCH[134] = 0; /* Task FINISHED (exception, retrieved) drop unused resolver */
   };
   d_step {
-    FNX[135] = NX_STAY; FOUT[135] = O_RAISES_CANCELLED_ERROR; FSCH[135] = 0; /* Task CANCELLED result() */
-    FNX[136] = NX_STAY; FOUT[136] = O_RAISES_CANCELLED_ERROR; FSCH[136] = 0; /* Task CANCELLED exception() */
+    FNX[135] = NX_STAY; FOUT[135] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[135] = 0; /* Task CANCELLED result() */
+    FNX[136] = NX_STAY; FOUT[136] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[136] = 0; /* Task CANCELLED exception() */
     FNX[137] = NX_STAY; FOUT[137] = O_RAISES_RUNTIME_ERROR; FSCH[137] = 0; /* Task CANCELLED set_result(v) */
     FNX[138] = NX_STAY; FOUT[138] = O_RAISES_RUNTIME_ERROR; FSCH[138] = 0; /* Task CANCELLED set_exception(e) */
     FNX[139] = NX_STAY; FOUT[139] = O_RETURNS_FALSE; FSCH[139] = 0; /* Task CANCELLED cancel(msg) */
@@ -278,7 +279,7 @@ inline init_future_table() {
     FNX[142] = NX_STAY; FOUT[142] = O_SCHEDULES_CALLBACK; FSCH[142] = 0; /* Task CANCELLED add_done_callback(fn, context) */
     FNX[143] = NX_STAY; FOUT[143] = O_RETURNS_ZERO; FSCH[143] = 0; /* Task CANCELLED remove_done_callback(fn) */
     FNX[144] = NX_STAY; FOUT[144] = O_RETURNS_LOOP; FSCH[144] = 0; /* Task CANCELLED get_loop() */
-    FNX[145] = NX_STAY; FOUT[145] = O_RAISES_CANCELLED_ERROR; FSCH[145] = 0; /* Task CANCELLED await */
+    FNX[145] = NX_STAY; FOUT[145] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[145] = 0; /* Task CANCELLED await */
     FNX[146] = NX_STAY; FOUT[146] = O_NOTHING; FSCH[146] = 0; /* Task CANCELLED drop last handle */
     FNX[147] = NX_STAY; FOUT[147] = O_IMPOSSIBLE; FSCH[147] = 0; /* Task CANCELLED resolver.set_result(v) */
     FNX[148] = NX_STAY; FOUT[148] = O_IMPOSSIBLE; FSCH[148] = 0; /* Task CANCELLED resolver.set_exception(e) */

@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use asyncio_future::trace::{self, Step};
+use asyncio_future::trace::{self, Awaitable, Step};
 use asyncio_future_model::Model;
 
 /// The depth bound: release 8, debug 5, or `EXHAUSTIVE_DEPTH`.
@@ -103,7 +103,7 @@ fn alphabet() -> Vec<Step> {
         Step::DropResolver(1),
         Step::Var(1),
         Step::Context(0),
-        Step::Task(0, vec![0, 1]),
+        Step::Task(0, vec![Awaitable::Future(0), Awaitable::Future(1)]),
         Step::Step,
         Step::Run,
     ]);

@@ -98,8 +98,9 @@ pub enum Step {
     Var(i64),
     /// `context kJ`
     Context(u8),
-    /// `task tK fA fB ...`
-    Task(u8, Vec<u8>),
+    /// `task tK fA tB ...`: a task whose coroutine awaits futures and
+    /// (version 1.1) tasks, in order.
+    Task(u8, Vec<Awaitable>),
     /// `cancel tK` / `cancel tK "msg"` (version 1.1)
     CancelTask(u8, Option<String>),
     /// `done tK` (version 1.1)
@@ -114,6 +115,10 @@ pub enum Step {
     Step,
     /// `run`
     Run,
+    /// `stop`: `loop.stop()` (version 1.1), at top level or in a body.
+    Stop,
+    /// `run_forever`: `loop.run_forever()` (version 1.1), top level only.
+    RunForever,
     /// `future_with_resolver fN`: defines fN and its resolver.
     FutureWithResolver(u8),
     /// `resolver_set_result fN V`: consumes fN's resolver.
@@ -122,6 +127,25 @@ pub enum Step {
     ResolverSetException(u8, u8),
     /// `drop_resolver fN`: drops fN's resolver unused.
     DropResolver(u8),
+}
+
+/// What a trace task's coroutine awaits: a future, or (version 1.1) a task,
+/// possibly the task itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Awaitable {
+    /// `fN`
+    Future(u8),
+    /// `tK`
+    Task(u8),
+}
+
+impl fmt::Display for Awaitable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Awaitable::Future(n) => write!(f, "f{n}"),
+            Awaitable::Task(t) => write!(f, "t{t}"),
+        }
+    }
 }
 
 /// The canonical text of a step, exactly as the format writes it.
@@ -160,15 +184,17 @@ impl fmt::Display for Step {
             }
             Step::Var(v) => write!(f, "var {v}"),
             Step::Context(k) => write!(f, "context k{k}"),
-            Step::Task(t, fs) => {
+            Step::Task(t, awaits) => {
                 write!(f, "task t{t}")?;
-                for n in fs {
-                    write!(f, " f{n}")?;
+                for a in awaits {
+                    write!(f, " {a}")?;
                 }
                 Ok(())
             }
             Step::Step => f.write_str("step"),
             Step::Run => f.write_str("run"),
+            Step::Stop => f.write_str("stop"),
+            Step::RunForever => f.write_str("run_forever"),
             Step::FutureWithResolver(n) => write!(f, "future_with_resolver f{n}"),
             Step::ResolverSetResult(n, v) => write!(f, "resolver_set_result f{n} {v}"),
             Step::ResolverSetException(n, e) => write!(f, "resolver_set_exception f{n} E{e}"),

@@ -3,7 +3,7 @@
 //! Every malformed input is a [`TraceError`] naming the line.
 
 use super::names::Names;
-use super::{Line, Step, Trace, TraceError};
+use super::{Awaitable, Line, Step, Trace, TraceError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -201,7 +201,9 @@ const USAGE: &[(&str, &str)] = &[
     ("context", "context kJ"),
     ("step", "step"),
     ("run", "run"),
-    ("task", "task tK fA fB ..."),
+    ("stop", "stop"),
+    ("run_forever", "run_forever"),
+    ("task", "task tK fA tB ... (futures or tasks)"),
     ("def", "def cK: STEP; STEP; ..."),
 ];
 
@@ -218,6 +220,7 @@ fn usage(kind: &str) -> &'static str {
 const NOT_IN_BODY: &[&str] = &[
     "step",
     "run",
+    "run_forever",
     "def",
     "task",
     "future",
@@ -270,11 +273,17 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
                 return Err(TraceError::new(line, format!("usage: {}", usage("task"))));
             }
             let t = parse_name(args[0], Kind::Task, line)?;
-            let fs = args[1..]
+            let awaits = args[1..]
                 .iter()
-                .map(|a| parse_name(a, Kind::Future, line))
+                .map(|a| {
+                    if a.starts_with('t') {
+                        parse_name(a, Kind::Task, line).map(Awaitable::Task)
+                    } else {
+                        parse_name(a, Kind::Future, line).map(Awaitable::Future)
+                    }
+                })
                 .collect::<Result<_, _>>()?;
-            Step::Task(t, fs)
+            Step::Task(t, awaits)
         }
         "future" => {
             arity(1, 1)?;
@@ -375,6 +384,14 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
         "run" => {
             arity(0, 0)?;
             Step::Run
+        }
+        "stop" => {
+            arity(0, 0)?;
+            Step::Stop
+        }
+        "run_forever" => {
+            arity(0, 0)?;
+            Step::RunForever
         }
         other => return Err(TraceError::new(line, format!("unknown step {other:?}"))),
     })

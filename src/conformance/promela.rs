@@ -149,7 +149,7 @@ fn constants(out: &mut String, variant: Variant) {
     );
 }
 
-const OUTCOMES: [&str; 20] = [
+const OUTCOMES: [&str; 21] = [
     "O_RETURNS_NONE",
     "O_RETURNS_TRUE",
     "O_RETURNS_FALSE",
@@ -170,6 +170,7 @@ const OUTCOMES: [&str; 20] = [
     "O_NOTHING",
     "O_HANDS_BACK",
     "O_IMPOSSIBLE",
+    "O_RAISES_CANCELLED_ERROR_ONCE",
 ];
 
 fn outcome(o: Outcome) -> &'static str {
@@ -194,6 +195,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::Nothing => 17,
         Outcome::HandsBack => 18,
         Outcome::Impossible => 19,
+        Outcome::RaisesCancelledErrorOnce => 20,
     };
     OUTCOMES[i]
 }

@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::budget::Budget;
-use super::{parse, Step, Trace, TraceError, SETTLE_LIMIT};
+use super::{parse, Awaitable, Step, Trace, TraceError, SETTLE_LIMIT};
+use crate::runtime::RunEnd;
 use crate::{
     copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError,
     Resolver, Task,
@@ -319,30 +320,45 @@ impl Replayer {
         }
     }
 
-    fn spawn_task(self: &Rc<Self>, t: u8, fs: &[u8]) -> Result<Task<()>, TraceError> {
-        let awaited: Vec<(u8, Future<i64>)> = fs.iter().map(|f| (*f, self.future(*f))).collect();
+    fn spawn_task(self: &Rc<Self>, t: u8, awaits: &[Awaitable]) -> Result<Task<()>, TraceError> {
+        let awaits = awaits.to_vec();
         let weak = Rc::downgrade(self);
         let body = async move {
-            for (n, fut) in awaited {
-                let outcome = fut.await;
+            for a in awaits {
+                // A task is looked up when it is awaited: it may be this
+                // very task, which exists only once its first step runs.
+                let outcome = match a {
+                    Awaitable::Future(n) => {
+                        let Some(fut) = weak.upgrade().map(|r| r.future(n)) else {
+                            return Ok(());
+                        };
+                        fut.await.map(|v| v.to_string())
+                    }
+                    Awaitable::Task(j) => {
+                        let Some(task) = weak.upgrade().and_then(|r| r.task(j)) else {
+                            return Ok(());
+                        };
+                        task.await.map(|()| "None".to_owned())
+                    }
+                };
                 let Some(r) = weak.upgrade() else {
                     return Ok(());
                 };
-                match outcome {
-                    Ok(v) => r.log(format!("t{t}:f{n}={v}")),
-                    Err(FutureError::Cancelled(c)) => {
-                        r.log(format!("t{t}:f{n}!{}", render_cancelled(c.message())));
-                        return Ok(());
+                let raised = match outcome {
+                    Ok(v) => {
+                        r.log(format!("t{t}:{a}={v}"));
+                        continue;
                     }
-                    Err(FutureError::Exception(e)) => {
-                        r.log(format!("t{t}:f{n}!{}", r.exception_name(&e)));
-                        return Ok(());
-                    }
+                    Err(FutureError::Cancelled(c)) => render_cancelled(c.message()),
+                    Err(FutureError::Exception(e)) => r.exception_name(&e),
+                    Err(FutureError::Runtime(_)) => "RuntimeError".to_owned(),
                     Err(other) => {
-                        r.fail(0, format!("t{t} awaiting f{n}: {other}"));
+                        r.fail(0, format!("t{t} awaiting {a}: {other}"));
                         return Ok(());
                     }
-                }
+                };
+                r.log(format!("t{t}:{a}!{raised}"));
+                return Ok(());
             }
             if let Some(r) = weak.upgrade() {
                 r.log(format!("t{t}:end"));
@@ -352,6 +368,24 @@ impl Replayer {
         self.event_loop
             .create_task(body)
             .map_err(|e| TraceError::new(0, e.to_string()))
+    }
+
+    /// `run_forever`: until a `stop`, refusing to wait forever.
+    fn run_forever(&self, line: usize) -> Result<(), TraceError> {
+        let refused = |reason: String| {
+            *self.events.borrow_mut() = None;
+            Err(TraceError::new(line, reason))
+        };
+        match self.event_loop.run_forever_guarded(SETTLE_LIMIT) {
+            Ok(RunEnd::Stopped) => Ok(()),
+            Ok(RunEnd::WouldBlock) => refused(
+                "run_forever would wait forever: nothing is ready and nothing calls stop".into(),
+            ),
+            Ok(RunEnd::Limit) => refused(format!(
+                "run_forever does not settle: no stop after {SETTLE_LIMIT} iterations"
+            )),
+            Err(e) => refused(format!("the loop refused to run: {e}")),
+        }
     }
 
     /// Runs one step; `line` is 0 inside callback bodies.
@@ -430,10 +464,16 @@ impl Replayer {
                 self.state.borrow_mut().tasks.push((*t, task));
                 ok()
             }
-            Step::Step | Step::Run => {
+            Step::Stop => {
+                self.event_loop.stop();
+                ok()
+            }
+            Step::Step | Step::Run | Step::RunForever => {
                 *self.events.borrow_mut() = Some(Vec::new());
                 if *step == Step::Step {
                     self.iterate();
+                } else if *step == Step::RunForever {
+                    self.run_forever(line)?;
                 } else {
                     let mut n = 0;
                     while self.event_loop.ready_count() > 0 && !self.budget.exceeded() {

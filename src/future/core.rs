@@ -187,7 +187,11 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
     }
 
     fn cancelled_message(&self) -> Option<Option<Arc<str>>> {
-        match &*self.state.borrow() {
+        // The error a reader would get: a cancelled task's is handed over
+        // once (TASK-RESULT-2).
+        let once = self.read(Operation::Result).outcome == Outcome::RaisesCancelledErrorOnce;
+        match &mut *self.state.borrow_mut() {
+            State::Cancelled(m) if once => Some(m.take()),
             State::Cancelled(m) => Some(m.clone()),
             _ => None,
         }
@@ -515,6 +519,10 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// The error a raising cell raises.
     fn raised(&self, outcome: Outcome) -> FutureError {
+        if outcome == Outcome::RaisesCancelledErrorOnce {
+            let message = self.0.state.borrow_mut().take_cancel_message();
+            return CancelledError::from_shared(message).into();
+        }
         let state = self.0.state.borrow();
         match (outcome, state.exception()) {
             (Outcome::RaisesCancelledError, _) => {

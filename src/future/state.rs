@@ -65,6 +65,14 @@ impl<T, S: Schedule> State<T, S> {
         }
     }
 
+    /// The cancel message, forgotten (TASK-RESULT-2).
+    pub(crate) fn take_cancel_message(&mut self) -> Option<Arc<str>> {
+        match self {
+            State::Cancelled(m) => m.take(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn exception(&self) -> Option<Exception> {
         match self {
             State::Finished(Finished::Exception { exception, .. }) => Some(exception.clone()),

@@ -252,6 +252,10 @@ pub enum Outcome {
     RaisesException,
     /// Raises a new `CancelledError` carrying the cancel message.
     RaisesCancelledError,
+    /// Raises the `CancelledError` that ended a task, carrying its message,
+    /// and forgets the message: later reads raise a bare `CancelledError`
+    /// (CPython keeps the error that ended the task and hands it over once).
+    RaisesCancelledErrorOnce,
     /// Raises `InvalidStateError` with this text.
     RaisesInvalidState(Text),
     /// Raises `RuntimeError` with this text.
@@ -292,6 +296,9 @@ impl Outcome {
             Outcome::ReturnsException => "returns the exception".into(),
             Outcome::RaisesException => "raises the exception (same object)".into(),
             Outcome::RaisesCancelledError => "raises a new CancelledError(msg)".into(),
+            Outcome::RaisesCancelledErrorOnce => {
+                "raises CancelledError(msg) and forgets msg (later: CancelledError())".into()
+            }
             Outcome::RaisesInvalidState(text) => {
                 format!("raises InvalidStateError(\"{}\")", text.as_str())
             }
@@ -458,13 +465,15 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 /// The cell for `op` in `state` for a future of `role`. A task's result
 /// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
 /// `set_exception` raise `RuntimeError` in every state, `cancel` of a
-/// pending task is decided by the task's table, and it has no resolver.
+/// pending task is decided by the task's table, it has no resolver, and
+/// a cancelled task hands the error that ended it over once.
 #[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
     if !matches!(
         op,
         Operation::SetResult | Operation::SetException | Operation::Cancel
     ) && !op.is_resolver()
+        && !(matches!(role, Role::Task) && matches!(state, StateKind::Cancelled))
     {
         return lookup(state, op);
     }
@@ -480,6 +489,12 @@ pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transiti
             stay(Outcome::CancelsTask)
         }
         (Role::Task, _) if op.is_resolver() => stay(Outcome::Impossible),
+        // TASK-RESULT-2: the error that ended the task is handed over once.
+        (Role::Task, Operation::Result | Operation::Exception | Operation::Await)
+            if matches!(state, StateKind::Cancelled) =>
+        {
+            stay(Outcome::RaisesCancelledErrorOnce)
+        }
         (Role::Task, _) => lookup(state, op),
     }
 }

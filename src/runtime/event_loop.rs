@@ -143,6 +143,17 @@ pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
 
 /// Restores the thread's running loop and the loop's flags when
 /// `run_forever` ends, also on unwind.
+/// How a guarded `run_forever` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunEnd {
+    /// `stop()` ended it, as it ends `run_forever`.
+    Stopped,
+    /// The next iteration would have waited forever.
+    WouldBlock,
+    /// The iteration limit was reached without a stop.
+    Limit,
+}
+
 struct RunningGuard<'a> {
     event_loop: &'a EventLoop,
     previous: Option<EventLoop>,
@@ -351,6 +362,11 @@ impl EventLoop {
 
     /// `loop.run_forever()`: runs iterations until [`stop`](Self::stop).
     pub fn run_forever(&self) -> Result<(), RuntimeError> {
+        self.run_until_stopped(None).map(drop)
+    }
+
+    #[inline]
+    pub(super) fn run_until_stopped(&self, guard: Option<usize>) -> Result<RunEnd, RuntimeError> {
         self.check_closed()?;
         if self.is_running() {
             return Err(RuntimeError::new("This event loop is already running"));
@@ -366,13 +382,22 @@ impl EventLoop {
             event_loop: self,
             previous,
         };
+        let mut iterations = 0;
         loop {
+            if let Some(limit) = guard {
+                if self.would_wait_forever() {
+                    return Ok(RunEnd::WouldBlock);
+                }
+                if iterations == limit {
+                    return Ok(RunEnd::Limit);
+                }
+                iterations += 1;
+            }
             self.run_once();
             if self.0.stopping.get() {
-                break;
+                return Ok(RunEnd::Stopped);
             }
         }
-        Ok(())
     }
 
     /// Tasks not yet done are kept alive by the loop, as a spawned future

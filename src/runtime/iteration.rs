@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use super::event_loop::{Clock, EventLoop};
+use super::event_loop::{Clock, EventLoop, RunEnd};
 use super::handle::new_handle;
 use super::remote::RemoteItem;
 use super::step::{Kind, Ready};
@@ -21,6 +21,23 @@ use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
 use crate::future::AnyFuture;
 
 impl EventLoop {
+    /// `run_forever` with a guard (the trace replayer's): before each
+    /// iteration it ends the run, as [`RunEnd::WouldBlock`], when the
+    /// iteration would wait with no timeout (nothing ready, no stop, no
+    /// timer, nothing submitted), and as [`RunEnd::Limit`] after `limit`
+    /// iterations without a stop.
+    pub(crate) fn run_forever_guarded(&self, limit: usize) -> Result<RunEnd, RuntimeError> {
+        self.run_until_stopped(Some(limit))
+    }
+
+    /// Whether an iteration now would wait with no timeout.
+    pub(super) fn would_wait_forever(&self) -> bool {
+        self.0.ready.borrow().is_empty()
+            && !self.0.stopping.get()
+            && self.0.timers.borrow().is_empty()
+            && !self.0.shared.has_pending()
+    }
+
     /// One iteration: CPython's `BaseEventLoop._run_once`.
     pub(super) fn run_once(&self) {
         let inner = &self.0;

@@ -20,6 +20,7 @@ mod task_ref;
 mod timers;
 
 pub use self::callback::Callback;
+pub(crate) use self::event_loop::RunEnd;
 pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler, Seconds};
 pub use self::handle::{Handle, TimerHandle};
 pub use self::remote::LoopHandle;

@@ -47,10 +47,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-pub use asyncio_future::trace::Step;
+pub use asyncio_future::trace::{Awaitable, Step};
 
 mod canonical;
 mod resolver;
+mod run;
 mod task;
 
 /// How many iterations `run` may take before the trace counts as not
@@ -114,13 +115,26 @@ pub enum Ready {
     },
     /// The first step of a task, queued when the task is created.
     FirstStep(u8),
+    /// The wake-up of `task`, which awaits the task `awaited`, queued when
+    /// `awaited` ends (version 1.1).
+    TaskWakeup {
+        /// The task that ended.
+        awaited: u8,
+        /// The task that resumes.
+        task: u8,
+        /// The context it resumes in (its own).
+        context: ContextId,
+    },
+    /// The step CPython queues when task `tK` awaits itself: it throws
+    /// `RuntimeError` into the coroutine (TASK-AWAIT-1).
+    SelfAwaitError(u8),
 }
 
 /// A task: the futures its coroutine awaits in order, and how far it got.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TaskState {
-    /// `task tK fA fB ...`: the futures awaited, in order.
-    pub awaits: Vec<u8>,
+    /// `task tK fA tB ...`: what is awaited, in order.
+    pub awaits: Vec<Awaitable>,
     /// The index in `awaits` of the await the task is at.
     pub position: usize,
     /// Whether the coroutine has returned.
@@ -132,7 +146,13 @@ pub struct TaskState {
     pub cancelled: bool,
     /// The future the task is suspended on with its wake-up registered
     /// (CPython's `_fut_waiter`), from the suspension to the next step.
-    pub waiter: Option<u8>,
+    pub waiter: Option<Awaitable>,
+    /// The wake-ups of the tasks awaiting this one, in the order they
+    /// suspended; queued when this task ends.
+    pub awaiters: Vec<Registration>,
+    /// The message of the error this task was cancelled with, until a
+    /// reader takes it (TASK-RESULT-2: later readers get a bare one).
+    pub cancel_message: Option<String>,
     /// A cancel request for the next step (`_must_cancel`) and its message.
     pub must_cancel: Option<Option<String>>,
     /// `cancelling()` (3.11's `_num_cancels_requested`).
@@ -188,6 +208,9 @@ pub struct Model {
     pub ready: VecDeque<Ready>,
     /// The futures whose resolver exists and is not used yet.
     pub resolvers: BTreeSet<u8>,
+    /// `loop.stop()` was called and the loop has not stopped yet
+    /// (CPython's `_stopping`).
+    pub stopping: bool,
 }
 
 impl Hash for Model {
@@ -206,6 +229,7 @@ impl Hash for Model {
         self.tasks.hash(state);
         self.ready.hash(state);
         self.resolvers.hash(state);
+        self.stopping.hash(state);
     }
 }
 
@@ -239,7 +263,7 @@ fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
         Step::TaskDone(t) | Step::TaskCancelled(t) | Step::Cancelling(t) | Step::Uncancel(t) => {
             t.hash(state);
         }
-        Step::Step | Step::Run => {}
+        Step::Step | Step::Run | Step::Stop | Step::RunForever => {}
     }
 }
 
@@ -293,6 +317,7 @@ impl Model {
             tasks: BTreeMap::new(),
             ready: VecDeque::new(),
             resolvers: BTreeSet::new(),
+            stopping: false,
         }
     }
 
@@ -318,8 +343,12 @@ impl Model {
                 Ok("ok".to_owned())
             }
             Step::Task(t, awaits) => {
-                for f in awaits {
-                    self.state(*f)?;
+                for a in awaits {
+                    match a {
+                        Awaitable::Future(f) => drop(self.state(*f)?),
+                        Awaitable::Task(j) if j != t => drop(self.task(*j)?),
+                        Awaitable::Task(_) => {}
+                    }
                 }
                 // CTX-TASK-1: the task's context is a copy of the current
                 // one; TASK-STEP-1: its first step is queued with call_soon.
@@ -335,30 +364,14 @@ impl Model {
                         waiter: None,
                         must_cancel: None,
                         cancel_requests: 0,
+                        awaiters: Vec::new(),
+                        cancel_message: None,
                     },
                 );
                 self.ready.push_back(Ready::FirstStep(*t));
                 Ok("ok".to_owned())
             }
-            Step::Step => {
-                let mut events = Vec::new();
-                self.iteration(&mut events)?;
-                Ok(render_events(events))
-            }
-            Step::Run => {
-                let mut events = Vec::new();
-                let mut n = 0;
-                while !self.ready.is_empty() {
-                    if n >= SETTLE_LIMIT {
-                        return Err(ModelError::new(format!(
-                            "run does not settle: callbacks are still ready after {SETTLE_LIMIT} iterations"
-                        )));
-                    }
-                    self.iteration(&mut events)?;
-                    n += 1;
-                }
-                Ok(render_events(events))
-            }
+            Step::Step | Step::Run | Step::RunForever => self.run_step(step),
             other => self.simple(other),
         }
     }
@@ -370,7 +383,7 @@ impl Model {
         self.contexts.len() - 1
     }
 
-    fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
+    pub(crate) fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
         self.futures
             .get(&f)
             .ok_or_else(|| ModelError::new(format!("f{f} used before it exists")))
@@ -385,7 +398,7 @@ impl Model {
     /// PENDING → `done`; the registrations go to the ready queue in order
     /// (FUT-SET-1, FUT-SET-2, FUT-CANCEL-1, FUT-CB-2). False when already
     /// done (FUT-SET-3, FUT-CANCEL-2).
-    fn complete(&mut self, f: u8, done: FutureState) -> Result<bool, ModelError> {
+    pub(crate) fn complete(&mut self, f: u8, done: FutureState) -> Result<bool, ModelError> {
         let state = self.state_mut(f)?;
         let FutureState::Pending(registrations) = state else {
             return Ok(false);
@@ -489,6 +502,10 @@ impl Model {
                 self.contexts[self.current].insert(VAR, *v);
                 ok()
             }
+            Step::Stop => {
+                self.stopping = true;
+                ok()
+            }
             other => Err(ModelError::new(format!(
                 "{other:?} is not allowed in a callback body"
             ))),
@@ -497,7 +514,7 @@ impl Model {
 
     /// One loop iteration: exactly the entries ready when it began
     /// (LOOP-ITER-1), each in its context.
-    fn iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
+    pub(crate) fn iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
         let n = self.ready.len();
         for _ in 0..n {
             let Some(entry) = self.ready.pop_front() else {
@@ -528,12 +545,27 @@ impl Model {
                     self.current = saved;
                     r?;
                 }
+                Ready::TaskWakeup { task, context, .. } => {
+                    self.current = context;
+                    let r = match self.begin_step(task, false, events) {
+                        Ok(true) => self.advance(task, events),
+                        other => other.map(drop),
+                    };
+                    self.current = saved;
+                    r?;
+                }
                 Ready::FirstStep(t) => {
                     self.current = self.task(t)?.context;
                     let r = match self.begin_step(t, true, events) {
                         Ok(true) => self.advance(t, events),
                         other => other.map(drop),
                     };
+                    self.current = saved;
+                    r?;
+                }
+                Ready::SelfAwaitError(t) => {
+                    self.current = self.task(t)?.context;
+                    let r = self.self_await_error(t, events);
                     self.current = saved;
                     r?;
                 }
@@ -566,7 +598,7 @@ impl Model {
     }
 }
 
-fn render_events(events: Vec<String>) -> String {
+pub(crate) fn render_events(events: Vec<String>) -> String {
     if events.is_empty() {
         "-".to_owned()
     } else {
