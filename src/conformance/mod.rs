@@ -22,6 +22,7 @@ use std::fmt;
 mod budget;
 mod names;
 mod parse;
+pub mod pipe;
 pub mod promela;
 mod replay;
 

@@ -469,12 +469,12 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 /// a cancelled task hands the error that ended it over once.
 #[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
-    if !matches!(
+    let differs = matches!(
         op,
         Operation::SetResult | Operation::SetException | Operation::Cancel
-    ) && !op.is_resolver()
-        && !(matches!(role, Role::Task) && matches!(state, StateKind::Cancelled))
-    {
+    ) || op.is_resolver()
+        || (matches!(role, Role::Task) && matches!(state, StateKind::Cancelled));
+    if !differs {
         return lookup(state, op);
     }
     match (role, op) {
