@@ -1,7 +1,8 @@
 //! A guard that makes a repr re-entered for the same future print `...`
-//! (CPython's `reprlib.recursive_repr`).
+//! (CPython's `reprlib.recursive_repr`), and a repr nested more than
+//! [`MAX_REPR_DEPTH`] futures deep too.
 //!
-//! Spec rules: `FUT-REPR-1`, `FUT-REPR-2`.
+//! Spec rules: `FUT-REPR-1`, `FUT-REPR-2`, `FUT-REPR-3`.
 
 use std::cell::RefCell;
 
@@ -10,14 +11,19 @@ thread_local! {
     static RENDERING: RefCell<Vec<*const ()>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Marks a future's repr as being rendered; `None` when it already is.
+/// How many futures' reprs may be rendered inside one another on a thread
+/// before the next shows `...` (FUT-REPR-3).
+pub(crate) const MAX_REPR_DEPTH: usize = 100;
+
+/// Marks a future's repr as being rendered; `None` when it already is, or
+/// when [`MAX_REPR_DEPTH`] reprs are being rendered.
 pub(super) struct ReprGuard(*const ());
 
 impl ReprGuard {
     pub(super) fn enter(fut: *const ()) -> Option<Self> {
         RENDERING.with(|r| {
             let mut r = r.borrow_mut();
-            if r.contains(&fut) {
+            if r.len() >= MAX_REPR_DEPTH || r.contains(&fut) {
                 return None;
             }
             r.push(fut);
