@@ -123,6 +123,7 @@ fn set_state<T: Clone + Send + 'static>(ticket: Ticket, source: &ConcurrentFutur
                 exception: Some(Exception::of_type("AssertionError")),
                 future: None,
                 handle: Some(format!("<Handle {callback}>")),
+                source_traceback: None,
             });
         return;
     }

@@ -21,17 +21,20 @@
 //! The loop is the Future core's scheduler ([`Schedule`]): a future's done
 //! callbacks reach its ready queue as they are, unboxed. The only part that
 //! crosses threads is the remote queue ([`super::remote`]).
+//! Its scheduling calls take their caller's location (`#[track_caller]`),
+//! kept only in debug mode ([`super::debug`], [`super::sites`]).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::rc::Rc;
 use std::time::Instant;
 
 use super::handle::{new_handle, Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
+use super::sites::{debug_default, DebugMode, Site};
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
 use crate::error::{panic_exception, ErrorContext, RuntimeError};
@@ -68,6 +71,8 @@ pub(crate) struct LoopInner {
     pub(super) current_task: Cell<Option<Rc<dyn TaskStep>>>,
     /// A task cancel being passed down awaiting tasks (`cancel.rs`).
     pub(super) propagation: RefCell<Option<super::cancel::Propagation>>,
+    /// Debug mode and what it records (`sites.rs`).
+    pub(super) debug: DebugMode,
 }
 
 /// Puts a loop's current task back when a reader is done, also on unwind.
@@ -192,6 +197,7 @@ impl EventLoop {
             next_task_id: Cell::new(0),
             current_task: Cell::new(None),
             propagation: RefCell::new(None),
+            debug: DebugMode::new(debug_default()),
         }))
     }
 
@@ -217,6 +223,8 @@ impl EventLoop {
     }
 
     /// `loop.create_future()`: a new pending future bound to this loop.
+    #[track_caller]
+    #[inline]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
         Future::new(self)
     }
@@ -224,6 +232,7 @@ impl EventLoop {
     /// A new pending future bound to this loop, with its one write half:
     /// see [`Resolver`](crate::Resolver) for when to prefer it to
     /// [`Future::set_result`].
+    #[track_caller]
     pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
         Future::with_resolver(self)
     }
@@ -231,19 +240,22 @@ impl EventLoop {
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.
+    #[track_caller]
     pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
         self.call_soon_in(callback, None)
     }
 
     /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
     /// inside the given context (or a copy of the current one).
+    #[track_caller]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
         context: Option<&Context>,
     ) -> Result<Handle, RuntimeError> {
         self.check_closed()?;
-        let handle = new_handle(callback, CtxRef::explicit_or_capture(context));
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::explicit_or_capture(context), site);
         self.push_ready(Ready::Handle(handle.clone()));
         Ok(Handle(handle))
     }
@@ -252,6 +264,7 @@ impl EventLoop {
     /// seconds from now (an `f64` of seconds, as in asyncio, or a
     /// [`Duration`](std::time::Duration)). Timers with the same deadline run
     /// in the order they were scheduled.
+    #[track_caller]
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
         delay: impl Seconds,
@@ -261,6 +274,7 @@ impl EventLoop {
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    #[track_caller]
     pub fn call_at<F: FnOnce() + 'static>(
         &self,
         when: f64,
@@ -270,7 +284,8 @@ impl EventLoop {
         if when.is_nan() {
             return Err(RuntimeError::new("call_at: when is NaN"));
         }
-        let handle = new_handle(callback, CtxRef::capture());
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::capture(), site);
         let seq = self.0.timer_seq.get();
         self.0.timer_seq.set(seq + 1);
         self.0.timers.borrow_mut().push(Timer {
@@ -321,9 +336,11 @@ impl EventLoop {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop"));
         }
-        if self.0.closed.replace(true) {
+        if self.0.closed.get() {
             return Ok(());
         }
+        self.log_close();
+        self.0.closed.set(true);
         // Take everything out first: dropping it runs user code (closure
         // captures, "never retrieved" reports), with no borrow held.
         let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
@@ -454,9 +471,11 @@ impl EventLoop {
 
     /// `loop.default_exception_handler(context)`: logs the context at error
     /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
+    /// that takes it, writes it to stderr (LOOP-HANDLER-3). In debug mode
+    /// it adds the running handle's site as `handle_traceback` (LOOP-DEBUG-4).
     pub fn default_exception_handler(&self, context: &ErrorContext) {
-        super::report::report_error(format_args!("{context}"));
+        let text = context.shown_with(self.0.debug.current_handle.get());
+        super::report::report_error(format_args!("{text}"));
     }
 
     /// `loop.call_exception_handler(context)`: calls the handler (or the
@@ -473,6 +492,7 @@ impl EventLoop {
                 exception: Some(panic_exception(payload)),
                 future: None,
                 handle: None,
+                source_traceback: None,
             });
             self.default_exception_handler(context);
         }
@@ -511,6 +531,7 @@ impl Schedule for EventLoop {
                 exception: None,
                 future: Some(future.repr()),
                 handle: None,
+                source_traceback: None,
             });
             return;
         }
@@ -543,15 +564,30 @@ impl Schedule for EventLoop {
     fn same_callback(a: &DoneCallback, b: &DoneCallback) -> bool {
         a.same(b)
     }
+
+    #[inline(always)]
+    fn record_site(&self, future: *const (), site: Site) {
+        self.0.debug.record(future, site);
+    }
+
+    fn site(&self, future: *const ()) -> Option<Site> {
+        self.0.debug.site(future)
+    }
+
+    #[inline(always)]
+    fn forget_site(&self, future: *const ()) {
+        self.0.debug.forget(future);
+    }
 }
 
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "<EventLoop running={} closed={}>",
+            "<EventLoop running={} closed={} debug={}>",
             self.is_running(),
-            self.is_closed()
+            self.is_closed(),
+            self.get_debug()
         )
     }
 }
