@@ -455,6 +455,34 @@ fn test_exception_in_callback_report_carries_handle_site() {
 }
 
 #[test]
+fn test_timer_failure_report_names_the_timer_handle() {
+    // LOOP-DEBUG-4: a timer's report names its `<TimerHandle when=...>`,
+    // with its site in debug mode, and without out of it.
+    let (lp, seen) = collecting_loop();
+    fn bad() {
+        panic!("bad");
+    }
+    let name = "debug_mode::test_timer_failure_report_names_the_timer_handle::bad";
+    lp.set_debug(false);
+    lp.call_at(1.0, bad).unwrap();
+    lp.set_debug(true);
+    let (_t, line) = (lp.call_at(2.0, bad).unwrap(), line!());
+    lp.run_until_complete(&lp.create_task(asyncio_future::sleep(3.0)).unwrap())
+        .unwrap();
+    let seen = seen.borrow();
+    let handles: Vec<_> = seen.iter().map(|c| c.handle.clone()).collect();
+    assert_eq!(
+        handles,
+        [
+            Some(format!("<TimerHandle when=1 {name}()>")),
+            Some(format!("<TimerHandle when=2 {name}(){}>", at(line))),
+        ]
+    );
+    assert_eq!(seen[0].source_traceback, None);
+    assert_eq!(seen[1].source_traceback.map(|s| s.line()), Some(line));
+}
+
+#[test]
 fn test_default_handler_shows_running_handle_site_as_handle_traceback() {
     // LOOP-DEBUG-4: a report with no source_traceback, made while a
     // handle made in debug mode runs: `handle_traceback: Handle created
@@ -511,6 +539,26 @@ fn test_slow_callback_logged_as_warning() {
         warnings(),
         [format!(
             "Executing <Handle {CB}(){}> took 0.000 seconds",
+            at(line)
+        )]
+    );
+}
+
+#[test]
+fn test_slow_timer_logged_by_its_timer_handle() {
+    // LOOP-DEBUG-5: `Executing <TimerHandle when=T cb() created at F:L>`.
+    let lp = logging_loop(true, 0.0);
+    let (_t, line) = (lp.call_later(0.5, cb).unwrap(), line!());
+    let g = lp.create_future::<()>();
+    let h = g.clone();
+    lp.call_later(0.6, move || h.set_result(()).unwrap())
+        .unwrap();
+    lp.run_until_complete(&g).unwrap();
+    let ours: Vec<_> = warnings().into_iter().filter(|w| w.contains(CB)).collect();
+    assert_eq!(
+        ours,
+        [format!(
+            "Executing <TimerHandle when=0.5 {CB}(){}> took 0.000 seconds",
             at(line)
         )]
     );

@@ -8,6 +8,7 @@ import asyncio.events
 import gc
 import logging
 import os
+import re
 import subprocess
 import sys
 
@@ -21,6 +22,8 @@ class Shorten(logging.Formatter):
 
 
 def short(text):
+    # Loop times of the monotonic clock differ from run to run.
+    text = re.sub(r"when=\d{4,}\.\d+", "when=T", text)
     return text.replace(HERE, "FILE").replace(ASYNCIO, "ASYNCIO")
 
 
@@ -181,6 +184,18 @@ lp.run_until_complete(run_other())
 show("thread check", errors)
 lp.close()
 
+# LOOP-DEBUG-4/5: a timer is named by its TimerHandle repr, in the report
+# of its failure and in the slow-callback warning.
+lp = asyncio.new_event_loop()
+lp.set_debug(True)
+lp.slow_callback_duration = 0.0
+contexts = []
+lp.set_exception_handler(lambda loop, ctx: contexts.append(ctx))
+lp.call_at(lp.time(), bad)
+lp.run_until_complete(asyncio.sleep(0.01))
+show("timer failure handle", repr(contexts[-1]["handle"]))
+lp.close()
+
 OUTPUT = r"""
 DEBUG:asyncio:Using selector: EpollSelector
 default: (False, 0.1)
@@ -189,38 +204,38 @@ loop repr debug: <_UnixSelectorEventLoop running=False closed=False debug=True>
 PYTHONASYNCIODEBUG='1': True
 PYTHONASYNCIODEBUG='': False
 PYTHONASYNCIODEBUG='0': True
-future: <Future pending created at FILE:61>
-future cb: <Future pending cb=[<lambda>() at FILE:63] created at FILE:61>
-future result: <Future finished result=1 created at FILE:61>
-future exception: <Future finished exception=ValueError('boom') created at FILE:67>
-future cancelled: <Future cancelled created at FILE:71>
-handle: <Handle cb() at FILE:37 created at FILE:74>
-handle cancelled: <Handle cancelled cb() at FILE:37 created at FILE:74>
-timer: <TimerHandle when=5.0 cb() at FILE:37 created at FILE:78>
-task: <Task pending name='worker' coro=<coro() running at FILE:41> created at FILE:81>
+future: <Future pending created at FILE:64>
+future cb: <Future pending cb=[<lambda>() at FILE:66] created at FILE:64>
+future result: <Future finished result=1 created at FILE:64>
+future exception: <Future finished exception=ValueError('boom') created at FILE:70>
+future cancelled: <Future cancelled created at FILE:74>
+handle: <Handle cb() at FILE:40 created at FILE:77>
+handle cancelled: <Handle cancelled cb() at FILE:40 created at FILE:77>
+timer: <TimerHandle when=5.0 cb() at FILE:40 created at FILE:81>
+task: <Task pending name='worker' coro=<coro() running at FILE:44> created at FILE:84>
 made in debug, debug off: True
 made out of debug: <Future pending>
-WARNING:asyncio:Executing <Handle <lambda>(<Future finis...ug_mode.py:61>) at FILE:63 created at FILE:65> took 0.000 seconds
-WARNING:asyncio:Executing <Task pending name='worker' coro=<coro() running at FILE:42> cb=[_run_until_complete_cb() at ASYNCIO/base_events.py:180] created at FILE:81> took 0.000 seconds
-WARNING:asyncio:Executing <Task finished name='worker' coro=<coro() done, defined at FILE:41> result=None created at FILE:81> took 0.000 seconds
-WARNING:asyncio:Executing <Handle _run_until_complete_cb(<Task finishe...ug_mode.py:81>) at ASYNCIO/base_events.py:180 created at ASYNCIO/events.py:80> took 0.000 seconds
+WARNING:asyncio:Executing <Handle <lambda>(<Future finis...ug_mode.py:64>) at FILE:66 created at FILE:68> took 0.000 seconds
+WARNING:asyncio:Executing <Task pending name='worker' coro=<coro() running at FILE:45> cb=[_run_until_complete_cb() at ASYNCIO/base_events.py:180] created at FILE:84> took 0.000 seconds
+WARNING:asyncio:Executing <Task finished name='worker' coro=<coro() done, defined at FILE:44> result=None created at FILE:84> took 0.000 seconds
+WARNING:asyncio:Executing <Handle _run_until_complete_cb(<Task finishe...ug_mode.py:84>) at ASYNCIO/base_events.py:180 created at ASYNCIO/events.py:80> took 0.000 seconds
 never retrieved keys: ['exception', 'future', 'message', 'source_traceback']
-source_traceback frame: ('FILE', 97)
+source_traceback frame: ('FILE', 100)
 callback keys: ['exception', 'handle', 'message', 'source_traceback']
-callback handle: <Handle bad() at FILE:105 created at FILE:109>
-ERROR:asyncio:Exception in callback bad() at FILE:105
-handle: <Handle bad() at FILE:105 created at FILE:114>
+callback handle: <Handle bad() at FILE:108 created at FILE:112>
+ERROR:asyncio:Exception in callback bad() at FILE:108
+handle: <Handle bad() at FILE:108 created at FILE:117>
 source_traceback: Object created at (most recent call last):
-  File "FILE", line 114, in <module>
+  File "FILE", line 117, in <module>
     lp.call_soon(bad)
 ERROR:asyncio:plain report
 handle_traceback: Handle created at (most recent call last):
-  File "FILE", line 122, in <module>
+  File "FILE", line 125, in <module>
     lp.call_soon(reports)
 ERROR:asyncio:Future exception was never retrieved
-future: <Future finished exception=ValueError('inner') created at FILE:127>
+future: <Future finished exception=ValueError('inner') created at FILE:130>
 source_traceback: Object created at (most recent call last):
-  File "FILE", line 132, in <module>
+  File "FILE", line 135, in <module>
     lp.run_until_complete(asyncio.sleep(0))
   File "ASYNCIO/base_events.py", line 640, in run_until_complete
     self.run_forever()
@@ -230,9 +245,9 @@ source_traceback: Object created at (most recent call last):
     handle._run()
   File "ASYNCIO/events.py", line 80, in _run
     self._context.run(self._callback, *self._args)
-  File "FILE", line 127, in reports_future
+  File "FILE", line 130, in reports_future
     x = asyncio.Future(loop=lp)
-WARNING:asyncio:Executing <Handle cb() at FILE:37> took 0.000 seconds
+WARNING:asyncio:Executing <Handle cb() at FILE:40> took 0.000 seconds
 WARNING:asyncio:Executing <Task pending name='Task-5' coro=<sleep() running at ASYNCIO/tasks.py:640> cb=[_run_until_complete_cb() at ASYNCIO/base_events.py:180]> took 0.000 seconds
 WARNING:asyncio:Executing <Handle BaseEventLoop._set_coroutine_origin_tracking(True) created at ASYNCIO/base_events.py:1947> took 0.000 seconds
 WARNING:asyncio:Executing <Task finished name='Task-5' coro=<sleep() done, defined at ASYNCIO/tasks.py:637> result=None> took 0.000 seconds
@@ -241,10 +256,18 @@ WARNING:asyncio:Executing <Handle _run_until_complete_cb(<Task finishe...> resul
 DEBUG:asyncio:Close <_UnixSelectorEventLoop running=False closed=False debug=True>
 ERROR:asyncio:Task was destroyed but it is pending!
 source_traceback: Object created at (most recent call last):
-  File "FILE", line 152, in <module>
+  File "FILE", line 155, in <module>
     t2 = lp.create_task(forever())
-task: <Task pending name='Task-6' coro=<forever() done, defined at FILE:148> wait_for=<Future pending cb=[Task.task_wakeup()] created at ASYNCIO/base_events.py:427> created at FILE:152>
+task: <Task pending name='Task-6' coro=<forever() done, defined at FILE:151> wait_for=<Future pending cb=[Task.task_wakeup()] created at ASYNCIO/base_events.py:427> created at FILE:155>
 DEBUG:asyncio:Using selector: EpollSelector
 thread check: ['Non-thread-safe operation invoked on an event loop other than the current one']
+DEBUG:asyncio:Close <_UnixSelectorEventLoop running=False closed=False debug=True>
+DEBUG:asyncio:Using selector: EpollSelector
+WARNING:asyncio:Executing <Task pending name='Task-9' coro=<sleep() running at ASYNCIO/tasks.py:649> wait_for=<Future pending cb=[Task.task_wakeup()] created at ASYNCIO/base_events.py:427> cb=[_run_until_complete_cb() at ASYNCIO/base_events.py:180] created at ASYNCIO/tasks.py:680> took 0.000 seconds
+WARNING:asyncio:Executing <TimerHandle when=T bad() at FILE:108 created at FILE:194> took 0.000 seconds
+WARNING:asyncio:Executing <TimerHandle when=T _set_result_unless_cancelled(<Future finis...events.py:427>, None) at ASYNCIO/futures.py:311 created at ASYNCIO/tasks.py:645> took 0.000 seconds
+WARNING:asyncio:Executing <Task finished name='Task-9' coro=<sleep() done, defined at ASYNCIO/tasks.py:637> result=None created at ASYNCIO/tasks.py:680> took 0.000 seconds
+WARNING:asyncio:Executing <Handle _run_until_complete_cb(<Task finishe.../tasks.py:680>) at ASYNCIO/base_events.py:180 created at ASYNCIO/events.py:80> took 0.000 seconds
+timer failure handle: <TimerHandle when=T bad() at FILE:108 created at FILE:194>
 DEBUG:asyncio:Close <_UnixSelectorEventLoop running=False closed=False debug=True>
 """

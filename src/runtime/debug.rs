@@ -93,7 +93,7 @@ impl EventLoop {
             return self.run_entry(item);
         };
         let site = match &running {
-            Running::Handle(handle) => handle.site(),
+            Running::Handle(handle, _) => handle.site(),
             _ => None,
         };
         let previous = self.0.debug.current_handle.replace(site);
@@ -114,7 +114,8 @@ impl EventLoop {
 /// `_format_handle` does: a task's step or wake-up by the task's repr,
 /// anything else by its handle's.
 enum Running {
-    Handle(Rc<dyn RawHandle>),
+    /// A `call_soon` handle, or a timer with its deadline.
+    Handle(Rc<dyn RawHandle>, Option<f64>),
     Callback(Rc<dyn DoneFn>, Rc<dyn AnyFuture>),
     Task(Rc<dyn TaskStep>),
     Waker,
@@ -123,8 +124,11 @@ enum Running {
 impl Running {
     fn of(item: &Ready) -> Option<Running> {
         Some(match item {
-            Ready::Handle(handle) if handle.cancelled() => return None,
-            Ready::Handle(handle) => Running::Handle(handle.clone()),
+            Ready::Handle(handle) | Ready::Timer { handle, .. } if handle.cancelled() => {
+                return None
+            }
+            Ready::Handle(handle) => Running::Handle(handle.clone(), None),
+            Ready::Timer { handle, when } => Running::Handle(handle.clone(), Some(*when)),
             Ready::Done {
                 future,
                 registration,
@@ -139,7 +143,7 @@ impl Running {
 
     fn describe(&self) -> String {
         match self {
-            Running::Handle(handle) => handle_repr(&**handle),
+            Running::Handle(handle, when) => handle_repr(&**handle, *when),
             Running::Callback(f, future) => format!("<Handle {}({})>", f.name(), future.repr()),
             Running::Task(task) => task.repr(),
             Running::Waker => "<Handle Waker.wake()>".to_owned(),

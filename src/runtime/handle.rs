@@ -88,11 +88,16 @@ pub(crate) fn new_handle<F: FnOnce() + 'static>(
 }
 
 /// CPython's `Handle` repr: `<Handle cb()>`, `<Handle cancelled cb()>`,
-/// ending with ` created at FILE:LINE` in debug mode.
-pub(crate) fn handle_repr(handle: &dyn RawHandle) -> String {
+/// and `<TimerHandle when=T cb()>` for a timer (`when`), ending with
+/// ` created at FILE:LINE` in debug mode.
+pub(crate) fn handle_repr(handle: &dyn RawHandle, when: Option<f64>) -> String {
     let state = if handle.cancelled() { " cancelled" } else { "" };
     let site = created_at(handle.site());
-    format!("<Handle{state} {}(){site}>", handle.name())
+    let name = handle.name();
+    match when {
+        None => format!("<Handle{state} {name}(){site}>"),
+        Some(when) => format!("<TimerHandle{state} when={when} {name}(){site}>"),
+    }
 }
 
 /// `asyncio.Handle`: returned by [`EventLoop::call_soon`](crate::EventLoop::call_soon); cancelling it
@@ -119,7 +124,7 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&handle_repr(&*self.0))
+        f.write_str(&handle_repr(&*self.0, None))
     }
 }
 
@@ -156,14 +161,7 @@ impl TimerHandle {
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(
-            f,
-            "<TimerHandle{state} when={} {}(){}>",
-            self.when,
-            self.handle.0.name(),
-            created_at(self.handle.0.site())
-        )
+        f.write_str(&handle_repr(&*self.handle.0, Some(self.when)))
     }
 }
 

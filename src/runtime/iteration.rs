@@ -11,10 +11,11 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::time::Duration;
 
 use super::event_loop::{Clock, EventLoop};
-use super::handle::{handle_repr, new_handle};
+use super::handle::{handle_repr, new_handle, RawHandle};
 use super::remote::RemoteItem;
 use super::sites::{Site, SiteId};
 use super::step::{Kind, Ready};
@@ -70,7 +71,10 @@ impl EventLoop {
                             if t.handle.cancelled() {
                                 self.uncount_cancelled_timer();
                             } else {
-                                self.push_ready(Ready::Handle(t.handle));
+                                self.push_ready(Ready::Timer {
+                                    handle: t.handle,
+                                    when: t.when,
+                                });
                             }
                         }
                     }
@@ -120,19 +124,8 @@ impl EventLoop {
     #[inline(always)]
     pub(super) fn run_entry(&self, item: Ready) {
         match item {
-            Ready::Handle(handle) => {
-                if let Some(outcome) = handle.run_checked() {
-                    self.report_callback_failure(
-                        outcome,
-                        || Failed {
-                            callback: format!("{}()", handle.name()),
-                            handle: handle_repr(&*handle),
-                            site: handle.site(),
-                        },
-                        None,
-                    );
-                }
-            }
+            Ready::Handle(handle) => self.run_handle(&handle, None),
+            Ready::Timer { handle, when } => self.run_handle(&handle, Some(when)),
             Ready::Done {
                 future,
                 registration,
@@ -160,6 +153,22 @@ impl EventLoop {
                 Kind::Waker(w) => w.wake(),
             },
             Ready::Step(task) => task.step(),
+        }
+    }
+
+    /// Runs a `call_soon` handle or a timer (`when`).
+    #[inline(always)]
+    fn run_handle(&self, handle: &Rc<dyn RawHandle>, when: Option<f64>) {
+        if let Some(outcome) = handle.run_checked() {
+            self.report_callback_failure(
+                outcome,
+                || Failed {
+                    callback: format!("{}()", handle.name()),
+                    handle: handle_repr(&**handle, when),
+                    site: handle.site(),
+                },
+                None,
+            );
         }
     }
 
