@@ -230,8 +230,8 @@ fn test_future_debug_repr_ends_with_creation_site() {
 
 #[test]
 fn test_future_debug_site_is_the_caller_of_every_constructor() {
-    // LOOP-DEBUG-2: the caller of create_future_with_resolver, Future::new
-    // and Future::with_resolver.
+    // LOOP-DEBUG-2: the caller of create_future_with_resolver, Future::new,
+    // Future::with_resolver and wrap_future.
     let lp = EventLoop::with_virtual_clock();
     lp.set_debug(true);
     let ((f, _resolver), line) = (lp.create_future_with_resolver::<i32>(), line!());
@@ -240,6 +240,12 @@ fn test_future_debug_site_is_the_caller_of_every_constructor() {
     assert_eq!(format!("{g:?}"), format!("<Future pending{}>", at(line)));
     let ((h, _resolver), line) = (Future::<i32>::with_resolver(&lp), line!());
     assert_eq!(format!("{h:?}"), format!("<Future pending{}>", at(line)));
+    let source = asyncio_future::ConcurrentFuture::<i32>::new();
+    let (w, line) = (asyncio_future::wrap_future(&source, &lp), line!());
+    assert_eq!(
+        format!("{w:?}"),
+        format!("<Future pending cb=[_call_check_cancel()]{}>", at(line))
+    );
 }
 
 #[test]
