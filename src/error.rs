@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// An exception object: cheap to clone, compared by identity.
@@ -384,7 +385,8 @@ from_std_errors!(
 
 /// The context the exception handler receives, like CPython's `context`
 /// dict: a message and, when they apply, the exception, the future and
-/// the handle (as their reprs).
+/// the handle (as their reprs), and in debug mode where the object the
+/// report is about was created.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ErrorContext {
@@ -397,6 +399,11 @@ pub struct ErrorContext {
     pub future: Option<String>,
     /// The repr of the handle whose callback failed.
     pub handle: Option<String>,
+    /// CPython's `source_traceback`: where the future, task or handle the
+    /// report is about was created, when it was created in debug mode
+    /// ([`EventLoop::set_debug`](crate::EventLoop::set_debug)). One frame:
+    /// the caller of `create_future`, `create_task`, `call_soon`, ...
+    pub source_traceback: Option<&'static Location<'static>>,
 }
 
 impl ErrorContext {
@@ -407,24 +414,59 @@ impl ErrorContext {
             exception: None,
             future: None,
             handle: None,
+            source_traceback: None,
         }
     }
+
+    /// The text CPython's default handler logs; `handle_site` is the
+    /// creation site of the handle running, which it shows as
+    /// `handle_traceback` when the context has no `source_traceback`.
+    pub(crate) fn shown_with(&self, handle_site: Option<&'static Location<'static>>) -> Shown<'_> {
+        Shown(self, handle_site)
+    }
+}
+
+/// An [`ErrorContext`] as the default handler shows it.
+pub(crate) struct Shown<'a>(&'a ErrorContext, Option<&'static Location<'static>>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Shown(context, handle_site) = self;
+        f.write_str(&context.message)?;
+        // CPython logs the keys in sorted order, the exception last.
+        if let Some(fut) = &context.future {
+            write!(f, "\nfuture: {fut}")?;
+        }
+        if let Some(h) = &context.handle {
+            write!(f, "\nhandle: {h}")?;
+        }
+        match (context.source_traceback, handle_site) {
+            (Some(site), _) => write_frames(f, "source_traceback: Object", site)?,
+            (None, Some(site)) => write_frames(f, "handle_traceback: Handle", site)?,
+            (None, None) => {}
+        }
+        if let Some(e) = &context.exception {
+            write!(f, "\n{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A creation site in the layout of CPython's `traceback.format_list`,
+/// without the function name and source line a `Location` does not have.
+fn write_frames(f: &mut fmt::Formatter<'_>, what: &str, site: &Location<'_>) -> fmt::Result {
+    write!(
+        f,
+        "\n{what} created at (most recent call last):\n  File \"{}\", line {}",
+        site.file(),
+        site.line()
+    )
 }
 
 /// The text CPython's default exception handler logs.
 impl fmt::Display for ErrorContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(fut) = &self.future {
-            write!(f, "\nfuture: {fut}")?;
-        }
-        if let Some(h) = &self.handle {
-            write!(f, "\nhandle: {h}")?;
-        }
-        if let Some(e) = &self.exception {
-            write!(f, "\n{e}")?;
-        }
-        Ok(())
+        self.shown_with(None).fmt(f)
     }
 }
 

@@ -68,6 +68,7 @@ use crate::Future;
 /// assert_eq!(lp.run_until_complete(&wrapped), Ok("from a thread".to_string()));
 /// worker.join().unwrap();
 /// ```
+#[track_caller]
 pub fn wrap_future<T: Clone + Send + 'static>(
     source: &ConcurrentFuture<T>,
     event_loop: &EventLoop,
@@ -123,6 +124,7 @@ fn set_state<T: Clone + Send + 'static>(ticket: Ticket, source: &ConcurrentFutur
                 exception: Some(Exception::of_type("AssertionError")),
                 future: None,
                 handle: Some(format!("<Handle {callback}>")),
+                source_traceback: None,
             });
         return;
     }

@@ -12,15 +12,17 @@
 //!
 //! Spec rules: `FUT-TABLE-1`, `FUT-STATE-*`, `FUT-RESULT-*`,
 //! `FUT-EXCEPTION-*`, `FUT-SET-*`, `FUT-CANCEL-*`, `FUT-CB-*`,
-//! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`.
+//! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`,
+//! `LOOP-DEBUG-3` (the creation site in the repr and in the report).
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
+use std::panic::Location;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::callbacks::{CallbackList, Entry};
-use super::repr::ReprGuard;
+use super::repr::{created_at, ReprGuard};
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
@@ -106,17 +108,17 @@ impl<T: 'static, S: Schedule> Core<T, S> {
             Some(task) => format!(" name={}", py_str_repr(&task.name())),
             None => String::new(),
         };
-        match &*self.state.borrow() {
+        let mut repr = match &*self.state.borrow() {
             State::Pending(cbs) => {
                 let names: Vec<String> = cbs
                     .iter()
                     .map(|r| format!("{}()", S::callback_name(&r.callback)))
                     .collect();
                 match names.len() {
-                    0 => format!("<{class} pending{name}>"),
-                    1 | 2 => format!("<{class} pending{name} cb=[{}]>", names.join(", ")),
+                    0 => format!("<{class} pending{name}"),
+                    1 | 2 => format!("<{class} pending{name} cb=[{}]", names.join(", ")),
                     n => format!(
-                        "<{class} pending{name} cb=[{}, <{} more>, {}]>",
+                        "<{class} pending{name} cb=[{}, <{} more>, {}]",
                         names[0],
                         n - 2,
                         names[n - 1]
@@ -124,13 +126,22 @@ impl<T: 'static, S: Schedule> Core<T, S> {
                 }
             }
             State::Finished(Finished::Result(v)) => {
-                format!("<{class} finished{name} result={}>", result(v))
+                format!("<{class} finished{name} result={}", result(v))
             }
             State::Finished(Finished::Exception { exception, .. }) => {
-                format!("<{class} finished{name} exception={exception:?}>")
+                format!("<{class} finished{name} exception={exception:?}")
             }
-            State::Cancelled(_) => format!("<{class} cancelled{name}>"),
-        }
+            State::Cancelled(_) => format!("<{class} cancelled{name}"),
+        };
+        // Debug mode: where it was created (LOOP-DEBUG-3).
+        repr.push_str(&created_at(self.site()));
+        repr.push('>');
+        repr
+    }
+
+    /// Where the future was created, when it was in debug mode.
+    fn site(&self) -> Option<&'static Location<'static>> {
+        self.scheduler.site(std::ptr::from_ref(self).cast())
     }
 }
 
@@ -150,6 +161,7 @@ impl<T: 'static, S: Schedule> Drop for Core<T, S> {
         if cell.outcome == Outcome::ReportsNeverRetrieved {
             self.report_never_retrieved();
         }
+        self.scheduler.forget_site(std::ptr::from_ref(self).cast());
     }
 }
 
@@ -164,6 +176,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
             exception,
             future: Some(self.repr_with(&|_| String::new())),
             handle: None,
+            source_traceback: self.site(),
         };
         self.scheduler.call_exception_handler(&context);
     }
@@ -237,12 +250,18 @@ impl<T: 'static, S: Schedule> Eq for Future<T, S> {}
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` (`loop.create_future()`).
+    /// In debug mode the scheduler keeps the caller's location as the
+    /// future's creation site (LOOP-DEBUG-2).
+    #[track_caller]
+    #[inline(always)]
     pub fn new(scheduler: &S) -> Self {
-        Future(Rc::new(Core {
+        let future = Future(Rc::new(Core {
             scheduler: scheduler.clone(),
             state: RefCell::new(State::Pending(CallbackList::Empty)),
             task: OnceCell::new(),
-        }))
+        }));
+        scheduler.record_site(future.data_ptr(), Location::caller());
+        future
     }
 
     /// Gives the future the Task role.
@@ -535,6 +554,11 @@ impl<T: 'static, S: Schedule> Future<T, S> {
             // cannot be in.
             _ => InvalidStateError::new("invalid state").into(),
         }
+    }
+
+    /// Where the future was created, when it was in debug mode.
+    pub(crate) fn site(&self) -> Option<&'static Location<'static>> {
+        self.0.site()
     }
 
     /// The future's address, for identity checks without an `Rc` clone.

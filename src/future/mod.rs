@@ -20,6 +20,7 @@ pub mod task_table;
 pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry, Iter, Many};
 pub use self::core::Future;
 pub(crate) use self::core::TaskRole;
+pub(crate) use self::repr::created_at;
 pub use self::resolver::Resolver;
 pub use self::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 pub(crate) use self::state::Completion;

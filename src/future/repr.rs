@@ -1,10 +1,21 @@
 //! A guard that makes a repr re-entered for the same future print `...`
 //! (CPython's `reprlib.recursive_repr`), and a repr nested more than
-//! [`MAX_REPR_DEPTH`] futures deep too.
+//! [`MAX_REPR_DEPTH`] futures deep too; and the creation site a repr ends
+//! with in debug mode.
 //!
-//! Spec rules: `FUT-REPR-1`, `FUT-REPR-2`, `FUT-REPR-3`.
+//! Spec rules: `FUT-REPR-1`, `FUT-REPR-2`, `FUT-REPR-3`, `LOOP-DEBUG-3`.
 
 use std::cell::RefCell;
+use std::panic::Location;
+
+/// ` created at FILE:LINE`, as CPython's reprs of futures, tasks and
+/// handles end in debug mode; nothing without a site.
+pub(crate) fn created_at(site: Option<&'static Location<'static>>) -> String {
+    match site {
+        Some(site) => format!(" created at {}:{}", site.file(), site.line()),
+        None => String::new(),
+    }
+}
 
 thread_local! {
     /// The futures whose repr is being rendered on this thread.

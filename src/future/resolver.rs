@@ -108,6 +108,7 @@ pub struct Resolver<T: 'static, S: Schedule> {
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` and its one write half.
+    #[track_caller]
     pub fn with_resolver(scheduler: &S) -> (Self, Resolver<T, S>) {
         let future = Future::new(scheduler);
         let resolver = Resolver {

@@ -11,10 +11,12 @@
 //!
 //! Spec rules: `FUT-CB-1` (callbacks only ever reach the scheduler, never
 //! run synchronously), `FUT-CB-2` (in registration order), `FUT-LOG-1`
-//! (reports go to the scheduler's exception handler).
+//! (reports go to the scheduler's exception handler), `LOOP-DEBUG-2` (the
+//! scheduler keeps the creation sites of debug mode).
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -55,6 +57,30 @@ pub trait Schedule: Clone + 'static {
     /// Whether `a` and `b` are the same callback object (identity, not
     /// equality: this must run no user code; `Rc::ptr_eq`, Python's `is`).
     fn same_callback(a: &Self::Callback, b: &Self::Callback) -> bool;
+
+    /// Debug mode: the future at address `future` was just created at
+    /// `site`. A scheduler in debug mode keeps the site (CPython's
+    /// `_source_traceback`) until [`forget_site`](Self::forget_site); out
+    /// of debug mode it keeps nothing. The default keeps nothing.
+    #[inline(always)]
+    fn record_site(&self, future: *const (), site: &'static Location<'static>) {
+        let _ = (future, site);
+    }
+
+    /// Where the future at address `future` was created, if it was
+    /// created in debug mode. The default knows none.
+    #[inline(always)]
+    fn site(&self, future: *const ()) -> Option<&'static Location<'static>> {
+        let _ = future;
+        None
+    }
+
+    /// The future at address `future` is being dropped: its site, if any,
+    /// goes too (the address may be reused).
+    #[inline(always)]
+    fn forget_site(&self, future: *const ()) {
+        let _ = future;
+    }
 }
 
 /// A future seen without its result type: what ready queues, tasks and

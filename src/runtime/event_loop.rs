@@ -21,17 +21,20 @@
 //! The loop is the Future core's scheduler ([`Schedule`]): a future's done
 //! callbacks reach its ready queue as they are, unboxed. The only part that
 //! crosses threads is the remote queue ([`super::remote`]).
+//! Its scheduling calls take their caller's location (`#[track_caller]`),
+//! kept only in debug mode ([`super::debug`], [`super::sites`]).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::rc::Rc;
 use std::time::Instant;
 
 use super::handle::{new_handle, Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
+use super::sites::{debug_default, DebugMode, Site};
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
 use crate::error::{panic_exception, ErrorContext, RuntimeError};
@@ -68,15 +71,8 @@ pub(crate) struct LoopInner {
     pub(super) current_task: Cell<Option<Rc<dyn TaskStep>>>,
     /// A task cancel being passed down awaiting tasks (`cancel.rs`).
     pub(super) propagation: RefCell<Option<super::cancel::Propagation>>,
-}
-
-/// Puts a loop's current task back when a reader is done, also on unwind.
-struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
-
-impl Drop for PutBack<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.1.take());
-    }
+    /// Debug mode and what it records (`sites.rs`).
+    pub(super) debug: DebugMode,
 }
 
 /// A loop dropped without `close()` refuses later submissions from other
@@ -203,6 +199,7 @@ impl EventLoop {
             next_task_id: Cell::new(0),
             current_task: Cell::new(None),
             propagation: RefCell::new(None),
+            debug: DebugMode::new(debug_default()),
         }))
     }
 
@@ -228,6 +225,8 @@ impl EventLoop {
     }
 
     /// `loop.create_future()`: a new pending future bound to this loop.
+    #[track_caller]
+    #[inline]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
         Future::new(self)
     }
@@ -235,6 +234,7 @@ impl EventLoop {
     /// A new pending future bound to this loop, with its one write half:
     /// see [`Resolver`](crate::Resolver) for when to prefer it to
     /// [`Future::set_result`].
+    #[track_caller]
     pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
         Future::with_resolver(self)
     }
@@ -242,19 +242,22 @@ impl EventLoop {
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.
+    #[track_caller]
     pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
         self.call_soon_in(callback, None)
     }
 
     /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
     /// inside the given context (or a copy of the current one).
+    #[track_caller]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
         context: Option<&Context>,
     ) -> Result<Handle, RuntimeError> {
         self.check_closed()?;
-        let handle = new_handle(callback, CtxRef::explicit_or_capture(context));
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::explicit_or_capture(context), site);
         self.push_ready(Ready::Handle(handle.clone()));
         Ok(Handle(handle))
     }
@@ -263,6 +266,7 @@ impl EventLoop {
     /// seconds from now (an `f64` of seconds, as in asyncio, or a
     /// [`Duration`](std::time::Duration)). Timers with the same deadline run
     /// in the order they were scheduled.
+    #[track_caller]
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
         delay: impl Seconds,
@@ -272,6 +276,7 @@ impl EventLoop {
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    #[track_caller]
     pub fn call_at<F: FnOnce() + 'static>(
         &self,
         when: f64,
@@ -281,7 +286,8 @@ impl EventLoop {
         if when.is_nan() {
             return Err(RuntimeError::new("call_at: when is NaN"));
         }
-        let handle = new_handle(callback, CtxRef::capture());
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::capture(), site);
         let seq = self.0.timer_seq.get();
         self.0.timer_seq.set(seq + 1);
         self.0.timers.borrow_mut().push(Timer {
@@ -332,9 +338,11 @@ impl EventLoop {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop"));
         }
-        if self.0.closed.replace(true) {
+        if self.0.closed.get() {
             return Ok(());
         }
+        self.log_close();
+        self.0.closed.set(true);
         // Take everything out first: dropping it runs user code (closure
         // captures, "never retrieved" reports), with no borrow held.
         let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
@@ -400,68 +408,8 @@ impl EventLoop {
         }
     }
 
-    /// Tasks not yet done are kept alive by the loop, as a spawned future
-    /// is by any executor, until they finish or the loop closes.
-    pub(crate) fn register_task(&self, id: u64, task: Rc<dyn TaskStep>) {
-        self.0.tasks.borrow_mut().insert(id, task);
-    }
-
-    /// Makes `task` the loop's current task for a step (CPython
-    /// `_enter_task` / `_leave_task`); returns the one it replaces.
-    pub(crate) fn swap_current_task(
-        &self,
-        task: Option<Rc<dyn TaskStep>>,
-    ) -> Option<Rc<dyn TaskStep>> {
-        self.0.current_task.replace(task)
-    }
-
-    /// Calls `f` with the task whose step is running on this loop, without
-    /// cloning it. `f` must not start or end a step, nor ask for this
-    /// loop's current task again (it would see none).
-    #[inline(always)]
-    pub(crate) fn with_current_task<R>(&self, f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
-        let slot = &self.0.current_task;
-        let guard = PutBack(slot, slot.take());
-        f(guard.1.as_ref())
-    }
-
-    /// The registered tasks, oldest first.
-    pub(crate) fn tasks_in_creation_order(&self) -> Vec<Rc<dyn TaskStep>> {
-        let tasks = self.0.tasks.borrow();
-        let mut ids: Vec<&u64> = tasks.keys().collect();
-        ids.sort_unstable();
-        ids.into_iter().map(|id| tasks[id].clone()).collect()
-    }
-
-    pub(crate) fn unregister_task(&self, id: u64) {
-        self.0.tasks.borrow_mut().remove(&id);
-    }
-
-    /// `asyncio.all_tasks(loop)`: the number of tasks not yet done.
-    pub fn pending_task_count(&self) -> usize {
-        self.0.tasks.borrow().len()
-    }
-
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0.shared
-    }
-
-    /// Cancels every task not yet done and runs the loop until they are
-    /// (what `asyncio.run` does before closing the loop).
-    pub fn cancel_all_tasks(&self) -> Result<(), RuntimeError> {
-        let tasks: Vec<Rc<dyn TaskStep>> = self.0.tasks.borrow().values().cloned().collect();
-        if tasks.is_empty() {
-            return Ok(());
-        }
-        for t in &tasks {
-            t.clone().cancel_task(None);
-        }
-        while tasks.iter().any(|t| !t.is_done()) {
-            let lp = self.clone();
-            self.call_soon(move || lp.stop())?;
-            self.run_forever()?;
-        }
-        Ok(())
     }
 
     /// `loop.set_exception_handler(handler)`; `None` restores the default.
@@ -479,9 +427,11 @@ impl EventLoop {
 
     /// `loop.default_exception_handler(context)`: logs the context at error
     /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
+    /// that takes it, writes it to stderr (LOOP-HANDLER-3). In debug mode
+    /// it adds the running handle's site as `handle_traceback` (LOOP-DEBUG-4).
     pub fn default_exception_handler(&self, context: &ErrorContext) {
-        super::report::report_error(format_args!("{context}"));
+        let text = context.shown_with(self.0.debug.current_handle.get());
+        super::report::report_error(format_args!("{text}"));
     }
 
     /// `loop.call_exception_handler(context)`: calls the handler (or the
@@ -498,6 +448,7 @@ impl EventLoop {
                 exception: Some(panic_exception(payload)),
                 future: None,
                 handle: None,
+                source_traceback: None,
             });
             self.default_exception_handler(context);
         }
@@ -536,6 +487,7 @@ impl Schedule for EventLoop {
                 exception: None,
                 future: Some(future.repr()),
                 handle: None,
+                source_traceback: None,
             });
             return;
         }
@@ -568,15 +520,30 @@ impl Schedule for EventLoop {
     fn same_callback(a: &DoneCallback, b: &DoneCallback) -> bool {
         a.same(b)
     }
+
+    #[inline(always)]
+    fn record_site(&self, future: *const (), site: Site) {
+        self.0.debug.record(future, site);
+    }
+
+    fn site(&self, future: *const ()) -> Option<Site> {
+        self.0.debug.site(future)
+    }
+
+    #[inline(always)]
+    fn forget_site(&self, future: *const ()) {
+        self.0.debug.forget(future);
+    }
 }
 
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "<EventLoop running={} closed={}>",
+            "<EventLoop running={} closed={} debug={}>",
             self.is_running(),
-            self.is_closed()
+            self.is_closed(),
+            self.get_debug()
         )
     }
 }

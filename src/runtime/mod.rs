@@ -3,16 +3,19 @@
 //! tasks, `sleep` and `run`. Imports the Future core below it, never the
 //! thread-safe parts or the conformance tools above it.
 //!
-//! Spec rules: `LOOP-*`, `TASK-*`, `THREAD-SUBMIT-*`, `THREAD-WAKE-*`.
+//! Spec rules: `LOOP-*` (debug mode: `LOOP-DEBUG-*`), `TASK-*`, `THREAD-SUBMIT-*`, `THREAD-WAKE-*`.
 
 mod awaiting;
 mod callback;
 mod cancel;
+mod debug;
 mod event_loop;
 mod handle;
 mod iteration;
+mod loop_tasks;
 mod remote;
 mod report;
+mod sites;
 mod sleep;
 mod step;
 mod task;

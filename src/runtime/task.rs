@@ -137,6 +137,7 @@ impl<T: 'static> TaskCore<T> {
                         exception: None,
                         future: Some(self.future.erased().repr()),
                         handle: None,
+                        source_traceback: self.future.site(),
                     });
             }
             TaskAction::CancelFuture => {
@@ -237,6 +238,7 @@ impl<T: 'static> TaskCore<T> {
                 exception: Some(exception.clone()),
                 future: Some(self.future.erased().repr()),
                 handle: None,
+                source_traceback: self.future.site(),
             });
     }
 }
@@ -337,6 +339,9 @@ pub struct Task<T: 'static> {
 }
 
 impl<T: 'static> Task<T> {
+    /// Makes and schedules the task; in debug mode its future keeps the
+    /// caller's location as the task's creation site (LOOP-DEBUG-2).
+    #[track_caller]
     pub(crate) fn spawn<E, F>(
         event_loop: &EventLoop,
         id: u64,
@@ -461,6 +466,7 @@ impl EventLoop {
     /// first step is scheduled with `call_soon` now. The future's output is
     /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
     /// other error becomes the task's exception.
+    #[track_caller]
     pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
     where
         T: 'static,
@@ -474,6 +480,7 @@ impl EventLoop {
     /// [`create_task`](Self::create_task), with a name (else `Task-N`) and
     /// a context every step runs in (else a copy of the current one), as
     /// given in `options` (TASK-NAME-1, CTX-TASK-1).
+    #[track_caller]
     pub fn create_task_with<T, E, F>(
         &self,
         future: F,
