@@ -102,8 +102,8 @@ pub use error::{
 #[doc(hidden)]
 pub use hooks::{break_wakeup_protocol, RemoteStats};
 pub use runtime::{
-    get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle, LoopHandle,
-    Seconds, Task, TaskOptions, TaskRef, TimerHandle,
+    get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle,
+    IntoExceptionHandler, LoopHandle, Seconds, Task, TaskOptions, TaskRef, TimerHandle,
 };
 
 /// `asyncio.Future` on this crate's [`EventLoop`]: the core's

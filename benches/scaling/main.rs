@@ -135,7 +135,7 @@ fn main() {
     let python = std::env::var("SCALING_PYTHON").map_or(true, |v| v != "0");
     let sizes: Vec<usize> = (0..=max).map(|e| 10usize.pow(e)).collect();
     let me = vec![std::env::current_exe().unwrap().display().to_string()];
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scaling_cpython.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scaling_cpython.py");
     let py = vec!["python3".to_string(), script.to_string()];
 
     let mut header = String::from("| case | impl |");

@@ -140,8 +140,8 @@ impl Replayer {
         // "Never retrieved" reports are expected in traces; anything else
         // the loop reports is a replay failure.
         let weak = Rc::downgrade(&r);
-        r.event_loop.set_exception_handler(Some(
-            move |_: &EventLoop, ctx: &crate::ErrorContext| {
+        r.event_loop
+            .set_exception_handler(move |_: &EventLoop, ctx: &crate::ErrorContext| {
                 if ctx.message.contains("exception was never retrieved")
                     || ctx.message.contains("Task was destroyed but it is pending")
                 {
@@ -150,8 +150,7 @@ impl Replayer {
                 if let Some(r) = weak.upgrade() {
                     r.fail(0, format!("the loop reported: {ctx}"));
                 }
-            },
-        ));
+            });
         r
     }
 

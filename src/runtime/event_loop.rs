@@ -48,6 +48,32 @@ pub(crate) enum Clock {
 /// An exception handler: `handler(loop, context)`.
 pub type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
 
+/// What [`EventLoop::set_exception_handler`] accepts: a closure or `fn`, an
+/// [`ExceptionHandler`], or an `Option<ExceptionHandler>` (`None` restores
+/// the default; [`EventLoop::get_exception_handler`]'s value sets it again).
+pub trait IntoExceptionHandler {
+    /// The handler to install; `None` for the default.
+    fn into_exception_handler(self) -> Option<ExceptionHandler>;
+}
+
+impl<F: Fn(&EventLoop, &ErrorContext) + 'static> IntoExceptionHandler for F {
+    fn into_exception_handler(self) -> Option<ExceptionHandler> {
+        Some(Rc::new(self))
+    }
+}
+
+impl IntoExceptionHandler for ExceptionHandler {
+    fn into_exception_handler(self) -> Option<ExceptionHandler> {
+        Some(self)
+    }
+}
+
+impl IntoExceptionHandler for Option<ExceptionHandler> {
+    fn into_exception_handler(self) -> Option<ExceptionHandler> {
+        self
+    }
+}
+
 pub(crate) struct LoopInner {
     pub(super) ready: RefCell<VecDeque<Ready>>,
     pub(super) timers: RefCell<BinaryHeap<Timer>>,
@@ -439,12 +465,24 @@ impl EventLoop {
         Ok(())
     }
 
-    /// `loop.set_exception_handler(handler)`; `None` restores the default.
-    pub fn set_exception_handler<H>(&self, handler: Option<H>)
-    where
-        H: Fn(&EventLoop, &ErrorContext) + 'static,
-    {
-        *self.0.handler.borrow_mut() = handler.map(|h| Rc::new(h) as ExceptionHandler);
+    /// `loop.set_exception_handler(handler)`: a closure, an
+    /// [`ExceptionHandler`] or `Option<ExceptionHandler>`; `None` restores
+    /// the default (LOOP-HANDLER-1).
+    ///
+    /// ```
+    /// # use asyncio_future::{EventLoop, ErrorContext};
+    /// let lp = EventLoop::new();
+    /// lp.set_exception_handler(|_: &EventLoop, ctx: &ErrorContext| println!("{ctx}"));
+    /// let saved = lp.get_exception_handler();
+    /// lp.set_exception_handler(None);
+    /// assert!(lp.get_exception_handler().is_none());
+    /// lp.set_exception_handler(saved);
+    /// assert!(lp.get_exception_handler().is_some());
+    /// ```
+    pub fn set_exception_handler(&self, handler: impl IntoExceptionHandler) {
+        let handler = handler.into_exception_handler();
+        // The old handler is user code: dropped after the borrow ends.
+        let _old = self.0.handler.replace(handler);
     }
 
     /// `loop.get_exception_handler()`.

@@ -20,7 +20,9 @@ mod task_ref;
 mod timers;
 
 pub use self::callback::Callback;
-pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler, Seconds};
+pub use self::event_loop::{
+    get_running_loop, EventLoop, ExceptionHandler, IntoExceptionHandler, Seconds,
+};
 pub use self::handle::{Handle, TimerHandle};
 pub use self::remote::LoopHandle;
 pub use self::sleep::{run, sleep};
