@@ -1,5 +1,5 @@
 //! Issue 6: this crate against tokio, futures and two physical floors, in
-//! one criterion run (`cargo bench --bench compare`). CPython-C and uvloop
+//! one criterion run (`cargo bench -p asyncio-future-benches --bench compare`). CPython-C and uvloop
 //! come from `benches/cpython_bench.py`; `benches/report.py` merges both into
 //! one table with ratios.
 //!

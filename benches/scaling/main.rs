@@ -6,9 +6,9 @@
 //! linear) and prints Markdown tables (the README's).
 //!
 //! ```text
-//! cargo bench --bench scaling                 # everything (several minutes)
-//! SCALING_CASES=timer_churn,ctx_get cargo bench --bench scaling
-//! SCALING_MAX=5 SCALING_PYTHON=0 cargo bench --bench scaling
+//! cargo bench -p asyncio-future-benches --bench scaling     # everything (several minutes)
+//! SCALING_CASES=timer_churn,ctx_get cargo bench -p asyncio-future-benches --bench scaling
+//! SCALING_MAX=5 SCALING_PYTHON=0 cargo bench -p asyncio-future-benches --bench scaling
 //! target/release/deps/scaling-* <case> <N>    # one point (what the driver runs)
 //! ```
 

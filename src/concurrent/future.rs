@@ -185,10 +185,10 @@ pub(super) struct Inner<T> {
 /// or watch.
 ///
 /// A handle: clones are the same future, and the handle is `Send + Sync`
-/// when `T: Send`. Unlike [`Future`], it belongs to no loop, and its done
+/// when `T: Send`. Unlike [`Future`](crate::Future), it belongs to no loop, and its done
 /// callbacks are called synchronously: by the thread that completes it, or
 /// at once by the thread that adds one to a done future. Bring it into a
-/// loop with [`wrap_future`].
+/// loop with [`wrap_future`](crate::wrap_future).
 ///
 /// ```
 /// use asyncio_future::{ConcurrentError, ConcurrentFuture};

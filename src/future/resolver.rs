@@ -18,50 +18,6 @@
 //! `FUT-RESOLVER-3` (dropping an unused resolver does nothing),
 //! `FUT-RESOLVER-4` (one write half, moved, not `Clone`, `!Send`, one
 //! pointer wide).
-//!
-//! A second completion through the same resolver does not compile:
-//!
-//! ```compile_fail,E0382
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let _ = resolver.set_result(1);
-//! let _ = resolver.set_result(2); // use of moved value: `resolver`
-//! ```
-//!
-//! Nor does any use of a resolver that was moved away:
-//!
-//! ```compile_fail,E0382
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let producer = resolver;
-//! let _ = resolver.cancelled(); // borrow of moved value: `resolver`
-//! # drop(producer);
-//! ```
-//!
-//! A resolver is bound to its loop's thread, like the future:
-//!
-//! ```compile_fail,E0277
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! std::thread::spawn(move || resolver.set_result(1)); // `Rc` cannot be sent
-//! ```
-//!
-//! ```compile_fail,E0277
-//! let lp = asyncio_future::EventLoop::new();
-//! let (fut, _resolver) = lp.create_future_with_resolver::<i32>();
-//! std::thread::spawn(move || fut.done()); // `Rc` cannot be sent
-//! ```
-//!
-//! The same code without the faulty line compiles and runs:
-//!
-//! ```
-//! let lp = asyncio_future::EventLoop::new();
-//! let (fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let producer = resolver;
-//! assert!(!producer.cancelled());
-//! assert_eq!(producer.set_result(1), Ok(()));
-//! assert_eq!(fut.result(), Ok(1));
-//! ```
 
 use std::fmt;
 
@@ -101,6 +57,50 @@ use crate::error::Exception;
 /// let (fut, resolver) = lp.create_future_with_resolver::<String>();
 /// fut.cancel(None);
 /// assert_eq!(resolver.set_result("late".into()), Err("late".to_string()));
+/// ```
+///
+/// A second completion through the same resolver does not compile:
+///
+/// ```compile_fail,E0382
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let _ = resolver.set_result(1);
+/// let _ = resolver.set_result(2); // use of moved value: `resolver`
+/// ```
+///
+/// Nor does any use of a resolver that was moved away:
+///
+/// ```compile_fail,E0382
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let producer = resolver;
+/// let _ = resolver.cancelled(); // borrow of moved value: `resolver`
+/// # drop(producer);
+/// ```
+///
+/// A resolver is bound to its loop's thread, like the future:
+///
+/// ```compile_fail,E0277
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// std::thread::spawn(move || resolver.set_result(1)); // `Rc` cannot be sent
+/// ```
+///
+/// ```compile_fail,E0277
+/// let lp = asyncio_future::EventLoop::new();
+/// let (fut, _resolver) = lp.create_future_with_resolver::<i32>();
+/// std::thread::spawn(move || fut.done()); // `Rc` cannot be sent
+/// ```
+///
+/// The same code without the faulty line compiles and runs:
+///
+/// ```
+/// let lp = asyncio_future::EventLoop::new();
+/// let (fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let producer = resolver;
+/// assert!(!producer.cancelled());
+/// assert_eq!(producer.set_result(1), Ok(()));
+/// assert_eq!(fut.result(), Ok(1));
 /// ```
 pub struct Resolver<T: 'static, S: Schedule> {
     future: Future<T, S>,

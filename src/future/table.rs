@@ -1,6 +1,6 @@
 //! The transition table: the one place that decides, for every state of a
 //! future and every operation on it, the next state and the outcome; for a
-//! task, its own table ([`task`](crate::transitions::task)) decides the rest.
+//! task, its own table ([`task`]) decides the rest.
 //!
 //! Every public method of [`Future`](crate::Future) looks its cell up here
 //! and does what the cell says; no method decides state logic on its own.

@@ -11,7 +11,7 @@
 //! `_must_cancel` with `_cancel_message`); a row × event pair that cannot
 //! occur is `Impossible` (the callers cannot produce it: steps do not nest,
 //! awaits and step ends only happen inside a step). The funnel that applies
-//! these cells is [`TaskState`](super::task_state::TaskState).
+//! these cells is `TaskState` (`task_state.rs`).
 //!
 //! Spec rules: `TASK-TABLE-1` (every task event is decided here),
 //! `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-RESUME-2`, `TASK-CANCEL-1`,

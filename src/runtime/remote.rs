@@ -182,7 +182,7 @@ impl Drop for Discarded {
 }
 
 /// A `Send + Sync` handle to a loop, for other threads: the way in that
-/// `loop.call_soon_threadsafe` is in asyncio. Made by [`EventLoop::remote`];
+/// `loop.call_soon_threadsafe` is in asyncio. Made by [`EventLoop::remote`](crate::EventLoop::remote);
 /// clones reach the same loop.
 ///
 /// ```
@@ -208,7 +208,7 @@ impl LoopHandle {
     /// `THREAD-SUBMIT-1`, `THREAD-WAKE-1`). The loop takes what was
     /// submitted at the start of each iteration and runs it in that
     /// iteration, in a copy of the loop thread's current context (a
-    /// [`Context`] cannot cross threads); callbacks from one thread run in
+    /// [`Context`](crate::Context) cannot cross threads); callbacks from one thread run in
     /// submission order. `RuntimeError("Event loop is closed")` once the
     /// loop is closed: the callback is dropped, in this thread, and never
     /// runs (`THREAD-SUBMIT-2`). A callback accepted before the loop closed

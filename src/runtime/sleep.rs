@@ -17,7 +17,7 @@ impl EventLoop {
     /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
     /// returns its outcome. `RuntimeError` when the loop stops first
     /// ("Event loop stopped before Future completed.") or when `fut` belongs
-    /// to another loop. A [`Task`] is accepted too (it derefs to its future).
+    /// to another loop. A [`Task`](crate::Task) is accepted too (it derefs to its future).
     pub fn run_until_complete<T: Clone + 'static>(
         &self,
         future: &Future<T>,
