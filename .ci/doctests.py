@@ -59,7 +59,14 @@ def main():
         name = it["name"]
         if kind == "use":
             target = inner["use"]["id"]
-            if target is not None:
+            if target is None:
+                return
+            if inner["use"]["is_glob"] and item(target) and "module" in item(target)["inner"]:
+                # `pub use private_module::*`: its public items appear here.
+                seen.add(i)
+                for c in item(target)["inner"]["module"]["items"]:
+                    visit(c, path)
+            else:
                 visit(target, path)
             return
         if it["visibility"] != "public":
