@@ -26,7 +26,6 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -34,7 +33,7 @@ use super::handle::{new_handle, Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
-use crate::error::{panic_exception, ErrorContext, RuntimeError};
+use crate::error::{ErrorContext, RuntimeError};
 use crate::future::{AnyFuture, CallbackList, Callbacks, Schedule};
 use crate::hooks;
 use crate::sync::Arc;
@@ -43,35 +42,6 @@ use crate::Future;
 pub(crate) enum Clock {
     Real(Instant),
     Virtual(Cell<f64>),
-}
-
-/// An exception handler: `handler(loop, context)`.
-pub type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
-
-/// What [`EventLoop::set_exception_handler`] accepts: a closure or `fn`, an
-/// [`ExceptionHandler`], or an `Option<ExceptionHandler>` (`None` restores
-/// the default; [`EventLoop::get_exception_handler`]'s value sets it again).
-pub trait IntoExceptionHandler {
-    /// The handler to install; `None` for the default.
-    fn into_exception_handler(self) -> Option<ExceptionHandler>;
-}
-
-impl<F: Fn(&EventLoop, &ErrorContext) + 'static> IntoExceptionHandler for F {
-    fn into_exception_handler(self) -> Option<ExceptionHandler> {
-        Some(Rc::new(self))
-    }
-}
-
-impl IntoExceptionHandler for ExceptionHandler {
-    fn into_exception_handler(self) -> Option<ExceptionHandler> {
-        Some(self)
-    }
-}
-
-impl IntoExceptionHandler for Option<ExceptionHandler> {
-    fn into_exception_handler(self) -> Option<ExceptionHandler> {
-        self
-    }
 }
 
 pub(crate) struct LoopInner {
@@ -84,7 +54,8 @@ pub(crate) struct LoopInner {
     pub(super) stopping: Cell<bool>,
     pub(super) running: Cell<bool>,
     pub(super) closed: Cell<bool>,
-    pub(super) handler: RefCell<Option<ExceptionHandler>>,
+    /// The exception handler (`handler.rs`; its type is `ExceptionHandler`).
+    pub(super) handler: RefCell<Option<Rc<dyn Fn(&EventLoop, &ErrorContext)>>>,
     pub(super) shared: Arc<Shared>,
     pub(super) tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     pub(super) next_task_id: Cell<u64>,
@@ -161,6 +132,7 @@ impl Seconds for std::time::Duration {
 
 /// `asyncio.get_running_loop()`: the loop running on this thread, or
 /// `RuntimeError("no running event loop")`.
+#[doc = include_str!("../doc/event_loop/get_running_loop.md")]
 pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
     RUNNING
         .with(|r| r.borrow().clone())
@@ -191,6 +163,7 @@ impl Default for EventLoop {
 
 impl EventLoop {
     /// A new loop on the monotonic clock (`asyncio.new_event_loop()`).
+    #[doc = include_str!("../doc/event_loop/new.md")]
     pub fn new() -> Self {
         Self::with_clock(Clock::Real(Instant::now()))
     }
@@ -198,6 +171,7 @@ impl EventLoop {
     /// A new loop on a virtual clock starting at `0.0`: when nothing is
     /// ready, the clock jumps to the next timer instead of sleeping, so
     /// timers fire in order, instantly. For deterministic tests.
+    #[doc = include_str!("../doc/event_loop/with_virtual_clock.md")]
     pub fn with_virtual_clock() -> Self {
         Self::with_clock(Clock::Virtual(Cell::new(0.0)))
     }
@@ -222,11 +196,13 @@ impl EventLoop {
     }
 
     /// Whether two handles are the same loop.
+    #[doc = include_str!("../doc/event_loop/ptr_eq.md")]
     pub fn ptr_eq(&self, other: &EventLoop) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
     /// `loop.time()`: seconds on the loop's monotonic (or virtual) clock.
+    #[doc = include_str!("../doc/event_loop/time.md")]
     pub fn time(&self) -> f64 {
         match &self.0.clock {
             Clock::Real(start) => start.elapsed().as_secs_f64(),
@@ -243,6 +219,7 @@ impl EventLoop {
     }
 
     /// `loop.create_future()`: a new pending future bound to this loop.
+    #[doc = include_str!("../doc/event_loop/create_future.md")]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
         Future::new(self)
     }
@@ -250,6 +227,7 @@ impl EventLoop {
     /// A new pending future bound to this loop, with its one write half:
     /// see [`Resolver`](crate::Resolver) for when to prefer it to
     /// [`Future::set_result`].
+    #[doc = include_str!("../doc/event_loop/create_future_with_resolver.md")]
     pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
         Future::with_resolver(self)
     }
@@ -257,12 +235,14 @@ impl EventLoop {
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.
+    #[doc = include_str!("../doc/event_loop/call_soon.md")]
     pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
         self.call_soon_in(callback, None)
     }
 
     /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
     /// inside the given context (or a copy of the current one).
+    #[doc = include_str!("../doc/event_loop/call_soon_in.md")]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
@@ -278,6 +258,7 @@ impl EventLoop {
     /// seconds from now (an `f64` of seconds, as in asyncio, or a
     /// [`Duration`](std::time::Duration)). Timers with the same deadline run
     /// in the order they were scheduled.
+    #[doc = include_str!("../doc/event_loop/call_later.md")]
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
         delay: impl Seconds,
@@ -287,6 +268,7 @@ impl EventLoop {
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    #[doc = include_str!("../doc/event_loop/call_at.md")]
     pub fn call_at<F: FnOnce() + 'static>(
         &self,
         when: f64,
@@ -321,28 +303,33 @@ impl EventLoop {
 
     /// How many callbacks are ready to run (CPython: `len(loop._ready)`),
     /// cancelled handles included. A diagnostic for tests and tools.
+    #[doc = include_str!("../doc/event_loop/ready_count.md")]
     pub fn ready_count(&self) -> usize {
         self.0.ready.borrow().len()
     }
 
     /// `loop.stop()`: the loop stops after the iteration in progress (or
     /// after the next one, when not running).
+    #[doc = include_str!("../doc/event_loop/stop.md")]
     pub fn stop(&self) {
         self.0.stopping.set(true);
     }
 
     /// `loop.is_running()`.
+    #[doc = include_str!("../doc/event_loop/is_running.md")]
     pub fn is_running(&self) -> bool {
         self.0.running.get()
     }
 
     /// `loop.is_closed()`.
+    #[doc = include_str!("../doc/event_loop/is_closed.md")]
     pub fn is_closed(&self) -> bool {
         self.0.closed.get()
     }
 
     /// `loop.close()`: drops everything still scheduled and refuses further
     /// scheduling. `RuntimeError` while running. Idempotent.
+    #[doc = include_str!("../doc/event_loop/close.md")]
     pub fn close(&self) -> Result<(), RuntimeError> {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop"));
@@ -376,6 +363,7 @@ impl EventLoop {
     }
 
     /// `loop.run_forever()`: runs iterations until [`stop`](Self::stop).
+    #[doc = include_str!("../doc/event_loop/run_forever.md")]
     pub fn run_forever(&self) -> Result<(), RuntimeError> {
         self.check_closed()?;
         if self.is_running() {
@@ -439,6 +427,7 @@ impl EventLoop {
     }
 
     /// `asyncio.all_tasks(loop)`: the number of tasks not yet done.
+    #[doc = include_str!("../doc/event_loop/pending_task_count.md")]
     pub fn pending_task_count(&self) -> usize {
         self.0.tasks.borrow().len()
     }
@@ -449,6 +438,7 @@ impl EventLoop {
 
     /// Cancels every task not yet done and runs the loop until they are
     /// (what `asyncio.run` does before closing the loop).
+    #[doc = include_str!("../doc/event_loop/cancel_all_tasks.md")]
     pub fn cancel_all_tasks(&self) -> Result<(), RuntimeError> {
         let tasks: Vec<Rc<dyn TaskStep>> = self.0.tasks.borrow().values().cloned().collect();
         if tasks.is_empty() {
@@ -465,58 +455,8 @@ impl EventLoop {
         Ok(())
     }
 
-    /// `loop.set_exception_handler(handler)`: a closure, an
-    /// [`ExceptionHandler`] or `Option<ExceptionHandler>`; `None` restores
-    /// the default (LOOP-HANDLER-1).
-    ///
-    /// ```
-    /// # use asyncio_future::{EventLoop, ErrorContext};
-    /// let lp = EventLoop::new();
-    /// lp.set_exception_handler(|_: &EventLoop, ctx: &ErrorContext| println!("{ctx}"));
-    /// let saved = lp.get_exception_handler();
-    /// lp.set_exception_handler(None);
-    /// assert!(lp.get_exception_handler().is_none());
-    /// lp.set_exception_handler(saved);
-    /// assert!(lp.get_exception_handler().is_some());
-    /// ```
-    pub fn set_exception_handler(&self, handler: impl IntoExceptionHandler) {
-        let handler = handler.into_exception_handler();
-        // The old handler is user code: dropped after the borrow ends.
-        let _old = self.0.handler.replace(handler);
-    }
-
-    /// `loop.get_exception_handler()`.
-    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
-        self.0.handler.borrow().clone()
-    }
-
-    /// `loop.default_exception_handler(context)`: logs the context at error
-    /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
-    pub fn default_exception_handler(&self, context: &ErrorContext) {
-        super::report::report_error(format_args!("{context}"));
-    }
-
-    /// `loop.call_exception_handler(context)`: calls the handler (or the
-    /// default). A handler that panics is reported through the default.
-    pub fn call_exception_handler(&self, context: &ErrorContext) {
-        let handler = self.0.handler.borrow().clone();
-        let Some(handler) = handler else {
-            self.default_exception_handler(context);
-            return;
-        };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(self, context))) {
-            self.default_exception_handler(&ErrorContext {
-                message: "Unhandled error in exception handler".into(),
-                exception: Some(panic_exception(payload)),
-                future: None,
-                handle: None,
-            });
-            self.default_exception_handler(context);
-        }
-    }
-
     /// A `Send + Sync` handle other threads use to reach this loop.
+    #[doc = include_str!("../doc/event_loop/remote.md")]
     pub fn remote(&self) -> LoopHandle {
         LoopHandle {
             shared: self.0.shared.clone(),

@@ -10,6 +10,7 @@ mod callback;
 mod cancel;
 mod event_loop;
 mod handle;
+mod handler;
 mod iteration;
 mod remote;
 mod report;
@@ -20,10 +21,9 @@ mod task_ref;
 mod timers;
 
 pub use self::callback::Callback;
-pub use self::event_loop::{
-    get_running_loop, EventLoop, ExceptionHandler, IntoExceptionHandler, Seconds,
-};
+pub use self::event_loop::{get_running_loop, EventLoop, Seconds};
 pub use self::handle::{Handle, TimerHandle};
+pub use self::handler::{ExceptionHandler, IntoExceptionHandler};
 pub use self::remote::LoopHandle;
 pub use self::sleep::{run, sleep};
 pub use self::task::Task;

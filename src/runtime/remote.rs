@@ -214,6 +214,26 @@ impl LoopHandle {
     /// runs (`THREAD-SUBMIT-2`). A callback accepted before the loop closed
     /// but not yet taken by it is discarded by `close()` and reported
     /// (`THREAD-SUBMIT-3`).
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    /// use asyncio_future::{get_running_loop, EventLoop};
+    /// let lp = EventLoop::new();
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// let workers: Vec<_> = (0..2).map(|_| {
+    ///     let (remote, count) = (lp.remote(), count.clone());
+    ///     std::thread::spawn(move || {
+    ///         remote.call_soon_threadsafe(move || {
+    ///             if count.fetch_add(1, Ordering::SeqCst) == 1 {
+    ///                 get_running_loop().unwrap().stop(); // the second one stops the loop
+    ///             }
+    ///         }).unwrap();
+    ///     })
+    /// }).collect();
+    /// lp.run_forever().unwrap();
+    /// assert_eq!(count.load(Ordering::SeqCst), 2);
+    /// for w in workers { w.join().unwrap(); }
+    /// ```
     pub fn call_soon_threadsafe<F: FnOnce() + Send + 'static>(
         &self,
         callback: F,
