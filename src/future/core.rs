@@ -233,6 +233,7 @@ impl<T: 'static, S: Schedule> Eq for Future<T, S> {}
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` (`loop.create_future()`).
+    #[doc = include_str!("../doc/future/new.md")]
     pub fn new(scheduler: &S) -> Self {
         Future(Rc::new(Core {
             scheduler: scheduler.clone(),
@@ -256,33 +257,39 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// The future's role: a plain future or a task's.
+    #[doc = include_str!("../doc/future/role.md")]
     pub fn role(&self) -> Role {
         self.0.role()
     }
 
     /// `fut.done()`: whether the future has a result, an exception, or was
     /// cancelled.
+    #[doc = include_str!("../doc/future/done.md")]
     pub fn done(&self) -> bool {
         self.0.read(Operation::Done).outcome == Outcome::ReturnsTrue
     }
 
     /// `fut.cancelled()`: whether the future was cancelled.
+    #[doc = include_str!("../doc/future/cancelled.md")]
     pub fn cancelled(&self) -> bool {
         self.0.read(Operation::Cancelled).outcome == Outcome::ReturnsTrue
     }
 
     /// The state's CPython name: `"PENDING"`, `"FINISHED"` or `"CANCELLED"`.
+    #[doc = include_str!("../doc/future/state.md")]
     pub fn state(&self) -> &'static str {
         self.state_kind().as_str()
     }
 
     /// The table's state, which also tells whether an exception was
     /// retrieved.
+    #[doc = include_str!("../doc/future/state_kind.md")]
     pub fn state_kind(&self) -> StateKind {
         self.0.state.borrow().kind()
     }
 
     /// `fut.get_loop()`: the loop (scheduler) the future is bound to.
+    #[doc = include_str!("../doc/future/get_loop.md")]
     pub fn get_loop(&self) -> S {
         self.0.scheduler.clone()
     }
@@ -295,6 +302,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `fut.set_result(value)`: marks the future done with `value` and
     /// schedules its callbacks. `InvalidStateError` ("invalid state") when
     /// already done; a task refuses with `RuntimeError`.
+    #[doc = include_str!("../doc/future/set_result.md")]
     pub fn set_result(&self, value: T) -> Result<(), FutureError> {
         self.complete_as(self.role(), Completion::Result(value))
     }
@@ -302,6 +310,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// asyncio's `_set_result_unless_cancelled(fut, value)`: a cancelled
     /// future keeps its state and `value` is dropped; otherwise
     /// `set_result` (FUT-SET-4).
+    #[doc = include_str!("../doc/future/set_result_unless_cancelled.md")]
     pub fn set_result_unless_cancelled(&self, value: T) -> Result<(), FutureError> {
         if self.cancelled() {
             return Ok(());
@@ -312,6 +321,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `fut.set_exception(exception)`: marks the future done with the
     /// exception object and schedules its callbacks. The exception counts as
     /// unretrieved until `result()`, `exception()`, `cancel()` or an await.
+    #[doc = include_str!("../doc/future/set_exception.md")]
     pub fn set_exception(&self, exception: Exception) -> Result<(), FutureError> {
         self.complete_as(self.role(), Completion::Exception(exception))
     }
@@ -363,6 +373,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// callbacks; `true` if it was pending. On a done future it returns
     /// `false` but still marks an exception as retrieved (CPython clears its
     /// "never retrieved" flag). On a task it is the task's cancel.
+    #[doc = include_str!("../doc/future/cancel.md")]
     pub fn cancel(&self, msg: Option<&str>) -> bool {
         self.cancel_shared(msg.map(Arc::from))
     }
@@ -504,6 +515,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// exception (marking it retrieved); raises `CancelledError` when
     /// cancelled and `InvalidStateError` ("Exception is not set.") when
     /// pending.
+    #[doc = include_str!("../doc/future/exception.md")]
     pub fn exception(&self) -> Result<Option<Exception>, FutureError> {
         let cell = self.0.read(Operation::Exception);
         match cell.outcome {
@@ -539,6 +551,7 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// `fut.result()`: the result (a clone of the stored value), or the
     /// stored exception object, a fresh `CancelledError`, or
     /// `InvalidStateError` ("Result is not set.") while pending.
+    #[doc = include_str!("../doc/future/result.md")]
     pub fn result(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);
         self.outcome_of(cell)

@@ -108,6 +108,14 @@ pub struct Resolver<T: 'static, S: Schedule> {
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` and its one write half.
+    ///
+    /// ```
+    /// use asyncio_future::{future, EventLoop};
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = future::Future::<i32, EventLoop>::with_resolver(&lp);
+    /// resolver.set_result(2).unwrap();
+    /// assert_eq!(fut.result(), Ok(2));
+    /// ```
     pub fn with_resolver(scheduler: &S) -> (Self, Resolver<T, S>) {
         let future = Future::new(scheduler);
         let resolver = Resolver {
@@ -122,6 +130,14 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// (the table's `resolver.set_result(v)` row). `Err(value)` when the
     /// future is already done (cancelled from its side, or completed
     /// through the future itself): the value comes back, nothing changes.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<Vec<u8>>();
+    /// assert_eq!(resolver.set_result(vec![1, 2]), Ok(()));
+    /// assert_eq!(fut.result(), Ok(vec![1, 2]));
+    /// ```
     pub fn set_result(self, value: T) -> Result<(), T> {
         match self
             .future
@@ -139,6 +155,15 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// as unretrieved. `Err(exception)` when the future is already done:
     /// the exception comes back, is not stored, and is never reported as
     /// "never retrieved".
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, Exception};
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<u8>();
+    /// fut.cancel(None);
+    /// let refused = resolver.set_exception(Exception::new("OSError", "late")).unwrap_err();
+    /// assert_eq!(refused.message(), Some("late")); // handed back, never reported
+    /// ```
     pub fn set_exception(self, exception: Exception) -> Result<(), Exception> {
         match self.future.complete_by(
             Operation::ResolverSetException,
@@ -154,6 +179,15 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// `fut.cancelled()` of the future (its `cancelled()` row): whether a
     /// completion would now come back, because the consumer cancelled.
     /// A producer can use it to stop early.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<u8>();
+    /// assert!(!resolver.cancelled());
+    /// fut.cancel(None);
+    /// assert!(resolver.cancelled()); // the producer can stop early
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.future.cancelled()
     }
