@@ -44,6 +44,7 @@ impl Role {
     pub const ALL: [Role; 2] = [Role::Future, Role::Task];
 
     /// The class name CPython's repr shows.
+    #[doc = include_str!("../doc/transitions/class_name.md")]
     pub const fn class_name(self) -> &'static str {
         match self {
             Role::Future => "Future",
@@ -83,6 +84,7 @@ impl StateKind {
     ];
 
     /// CPython's `_state` string.
+    #[doc = include_str!("../doc/transitions/state_as_str.md")]
     pub const fn as_str(self) -> &'static str {
         match self {
             StateKind::Pending => "PENDING",
@@ -94,6 +96,7 @@ impl StateKind {
     }
 
     /// The state's name in the table, e.g. `FINISHED (exception, unretrieved)`.
+    #[doc = include_str!("../doc/transitions/state_describe.md")]
     pub const fn describe(self) -> &'static str {
         match self {
             StateKind::Pending => "PENDING",
@@ -170,6 +173,7 @@ impl Operation {
 
     /// Whether this is an operation of the write half (a resolver) rather
     /// than of the future.
+    #[doc = include_str!("../doc/transitions/is_resolver.md")]
     pub const fn is_resolver(self) -> bool {
         matches!(
             self,
@@ -180,6 +184,7 @@ impl Operation {
     }
 
     /// The Python spelling of the operation.
+    #[doc = include_str!("../doc/transitions/python.md")]
     pub const fn python(self) -> &'static str {
         match self {
             Operation::Result => "result()",
@@ -223,6 +228,7 @@ pub enum Text {
 
 impl Text {
     /// The text.
+    #[doc = include_str!("../doc/transitions/text_as_str.md")]
     pub const fn as_str(self) -> &'static str {
         match self {
             Text::ResultNotSet => "Result is not set.",
@@ -451,6 +457,7 @@ pub const TABLE: [[Transition; 15]; 5] = [
 ];
 
 /// The cell for `op` in `state`, for a plain future.
+#[doc = include_str!("../doc/transitions/lookup.md")]
 pub const fn lookup(state: StateKind, op: Operation) -> Transition {
     TABLE[state.index()][op.index()]
 }
@@ -459,6 +466,7 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 /// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
 /// `set_exception` raise `RuntimeError` in every state, `cancel` of a
 /// pending task is decided by the task's table, and it has no resolver.
+#[doc = include_str!("../doc/transitions/lookup_for.md")]
 #[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
     if !matches!(
@@ -485,6 +493,7 @@ pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transiti
 }
 
 /// Renders the table as the Markdown of `spec/transitions.md`.
+#[doc = include_str!("../doc/transitions/render_markdown.md")]
 pub fn render_markdown() -> String {
     let mut out = String::new();
     out.push_str("# The transition table of asyncio-future\n\n");
