@@ -201,6 +201,11 @@ pub struct Trace {
 
 impl Trace {
     /// The step lines, in order.
+    ///
+    /// ```
+    /// let t = asyncio_future::trace::parse("# header\n\nfuture f0\n").unwrap();
+    /// assert_eq!(t.steps().map(|l| l.number).collect::<Vec<_>>(), [3]);
+    /// ```
     pub fn steps(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| l.step.is_some())
     }

@@ -404,7 +404,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// `fut.add_done_callback(fn, context=ctx)` with the scheduler's own
     /// callback and context types: appended while PENDING, handed to the
-    /// scheduler at once when done (never called synchronously).
+    /// scheduler at once when done (never called synchronously). [Example](Schedule#examples).
     pub fn add_done(&self, callback: S::Callback, context: S::Context) {
         self.add_registration(Entry { callback, context });
     }
@@ -433,7 +433,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     ///
     /// In place (`FUT-REMOVE-3`): each removal widens one gap in the list
     /// instead of shifting the rest, and the gap is closed once at the end,
-    /// so a call costs O(N) however many it removes, and allocates nothing.
+    /// so a call costs O(N) however many it removes, and allocates nothing. [Example](Schedule#examples).
     pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {
         let mut removed = 0;
         let mut index = 0;

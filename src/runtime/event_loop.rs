@@ -108,13 +108,15 @@ thread_local! {
 /// A delay in seconds: an `f64`, as asyncio takes it, or a
 /// [`Duration`](std::time::Duration).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use asyncio_future::Seconds;
 /// assert_eq!(0.25.seconds(), Duration::from_millis(250).seconds());
 /// ```
 pub trait Seconds {
-    /// The delay in seconds.
+    /// The delay in seconds. [Example](Seconds#examples).
     fn seconds(self) -> f64;
 }
 

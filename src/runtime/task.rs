@@ -543,18 +543,7 @@ impl EventLoop {
     /// first step is scheduled with `call_soon` now. The future's output is
     /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
     /// other error becomes the task's exception.
-    ///
-    /// ```
-    /// use asyncio_future::{EventLoop, Exception, FutureError};
-    /// let lp = EventLoop::new();
-    /// let ok = lp.create_task(async { Ok::<_, FutureError>("fine") }).unwrap();
-    /// assert_eq!(lp.run_until_complete(&ok), Ok("fine"));
-    /// let failed = lp.create_task(async {
-    ///     Err::<(), _>(Exception::new("ValueError", "bad input"))
-    /// }).unwrap();
-    /// let err = lp.run_until_complete(&failed).unwrap_err();
-    /// assert_eq!(err.into_exception().type_name(), "ValueError");
-    /// ```
+    #[doc = include_str!("../doc/task/create_task.md")]
     pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
     where
         T: 'static,
@@ -568,21 +557,7 @@ impl EventLoop {
     /// [`create_task`](Self::create_task), with a name (else `Task-N`) and
     /// a context every step runs in (else a copy of the current one), as
     /// given in `options` (TASK-NAME-1, CTX-TASK-1).
-    ///
-    /// ```
-    /// use asyncio_future::{Context, ContextVar, EventLoop, FutureError, TaskOptions};
-    /// let lp = EventLoop::new();
-    /// let var = ContextVar::<i32>::new("depth");
-    /// let ctx = Context::new();
-    /// ctx.run(|| var.set(3)).unwrap();
-    /// let v = var.clone();
-    /// let task = lp.create_task_with(
-    ///     async move { Ok::<_, FutureError>(v.get()) },
-    ///     TaskOptions::new().name("reader").context(ctx),
-    /// ).unwrap();
-    /// assert_eq!(lp.run_until_complete(&task), Ok(Some(3)));
-    /// assert_eq!(task.get_name(), "reader");
-    /// ```
+    #[doc = include_str!("../doc/task/create_task_with.md")]
     pub fn create_task_with<T, E, F>(
         &self,
         future: F,
