@@ -155,18 +155,18 @@
 //!
 //! - [`LoopHandle`] ([`EventLoop::remote`]): `call_soon_threadsafe`; the
 //!   callback runs on the loop's thread in the next iteration, in
-//!   submission order per thread (`THREAD-SUBMIT-1`..`3`). A loop with
+//!   submission order per thread ([`THREAD-SUBMIT-1`](#the-spec-and-conformance)..`3`). A loop with
 //!   nothing to do sleeps until a submission or its next timer
-//!   (`THREAD-WAKE-1`).
+//!   ([`THREAD-WAKE-1`](#the-spec-and-conformance)).
 //! - The `Waker` a task hands to the Rust futures it polls: `Send + Sync`;
 //!   waking from any thread schedules the task's next step
-//!   (`THREAD-WAKE-2`).
+//!   ([`THREAD-WAKE-2`](#the-spec-and-conformance)).
 //! - [`ConcurrentFuture`]: `concurrent.futures.Future`, `Send + Sync`,
 //!   belonging to no loop; its done callbacks run synchronously in the
-//!   completing thread (`THREAD-CFUT-*`). Any executor can `.await` it.
+//!   completing thread ([`THREAD-CFUT-*`](#the-spec-and-conformance)). Any executor can `.await` it.
 //! - [`wrap_future`]: a loop [`Future`] that takes a [`ConcurrentFuture`]'s
 //!   outcome on the loop's thread; cancelling it cancels the source
-//!   (`THREAD-WRAP-*`).
+//!   ([`THREAD-WRAP-*`](#the-spec-and-conformance)).
 //!
 //! The queue these share is model-checked with loom (`tests/loom.rs`).
 //!
@@ -187,10 +187,10 @@
 //! reports what asyncio reports ("exception was never retrieved", "Task was
 //! destroyed but it is pending!", a callback that panicked, ...) through the
 //! [`log`](https://docs.rs/log) facade at error level with target
-//! `"asyncio"`, as CPython logs to its `asyncio` logger (`LOOP-HANDLER-2`).
+//! `"asyncio"`, as CPython logs to its `asyncio` logger ([`LOOP-HANDLER-2`](#the-spec-and-conformance)).
 //! With no logger installed (or one whose level drops errors) it writes the
 //! report to standard error instead, as CPython's logging falls back to its
-//! last-resort handler (`LOOP-HANDLER-3`): nothing is silent by default.
+//! last-resort handler ([`LOOP-HANDLER-3`](#the-spec-and-conformance)): nothing is silent by default.
 //! [`EventLoop::set_exception_handler`] replaces it:
 //!
 //! ```
@@ -212,8 +212,10 @@
 //! ## The spec and conformance
 //!
 //! The rules are in the repository's `spec/` directory (shipped in the
-//! package too): every rule has an ID, and these docs cite rules by ID
-//! (`FUT-CANCEL-5`, `TASK-NAME-1`). The prefix names the file:
+//! package too; there is no public URL to link to): every rule has an ID,
+//! and these docs cite rules by ID (`FUT-CANCEL-5`, `TASK-NAME-1`), each
+//! citation a link to this section. The prefix names the file, and the ID
+//! is the rule's bold label there:
 //!
 //! | rule IDs | file |
 //! |---|---|

@@ -96,7 +96,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
     /// name follows its state word, as in CPython's Task repr. Re-entered
     /// for the same future while it renders (a result holding the future
     /// itself), it gives `...`, as `reprlib.recursive_repr` does
-    /// (FUT-REPR-2).
+    /// ([`FUT-REPR-2`](crate#the-spec-and-conformance)).
     fn repr_with(&self, result: &dyn Fn(&T) -> String) -> String {
         let Some(_guard) = ReprGuard::enter(std::ptr::from_ref(self).cast()) else {
             return "...".to_owned();
@@ -140,7 +140,7 @@ enum Completed<T, S: Schedule> {
     Refused(Transition, Completion<T>),
 }
 
-/// "Future exception was never retrieved" (spec `FUT-LOG-1`): the report
+/// "Future exception was never retrieved" (spec [`FUT-LOG-1`](crate#the-spec-and-conformance)): the report
 /// happens when the last handle (user handles, queued callbacks, awaiting
 /// tasks) goes away while the table's drop cell says so.
 impl<T: 'static, S: Schedule> Drop for Core<T, S> {
@@ -309,7 +309,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// asyncio's `_set_result_unless_cancelled(fut, value)`: a cancelled
     /// future keeps its state and `value` is dropped; otherwise
-    /// `set_result` (FUT-SET-4).
+    /// `set_result` ([`FUT-SET-4`](crate#the-spec-and-conformance)).
     #[doc = include_str!("../doc/future/set_result_unless_cancelled.md")]
     pub fn set_result_unless_cancelled(&self, value: T) -> Result<(), FutureError> {
         if self.cancelled() {
@@ -431,7 +431,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// borrow held, once per registration, and may add or remove callbacks
     /// or complete the future; registrations it adds are examined too.
     ///
-    /// In place (`FUT-REMOVE-3`): each removal widens one gap in the list
+    /// In place ([`FUT-REMOVE-3`](crate#the-spec-and-conformance)): each removal widens one gap in the list
     /// instead of shifting the rest, and the gap is closed once at the end,
     /// so a call costs O(N) however many it removes, and allocates nothing. [Example](Schedule#examples).
     pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {

@@ -58,7 +58,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// The message `cancel(msg)` gave a CANCELLED future (CPython's
-    /// `fut._cancel_message`); `None` otherwise (FUT-CANCEL-5).
+    /// `fut._cancel_message`); `None` otherwise ([`FUT-CANCEL-5`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::EventLoop;

@@ -35,9 +35,9 @@ use crate::error::Exception;
 /// through it does not compile. The future can still be cancelled from its
 /// side (asyncio semantics) or completed by the Python-shaped
 /// [`Future::set_result`]; completing then gives the value back, `Err(v)`,
-/// and never raises `InvalidStateError` (spec `FUT-RESOLVER-2`). Dropping
+/// and never raises `InvalidStateError` (spec [`FUT-RESOLVER-2`](crate#the-spec-and-conformance)). Dropping
 /// a resolver unused does nothing: the future stays as it is, and can still
-/// be completed through its own methods (`FUT-RESOLVER-3`).
+/// be completed through its own methods ([`FUT-RESOLVER-3`](crate#the-spec-and-conformance)).
 ///
 /// Prefer it when Rust code on the loop produces the value (a timer
 /// callback, an I/O completion, a task feeding a result back): the one

@@ -463,7 +463,7 @@ pub const fn lookup(state: StateKind, op: Operation) -> Transition {
 }
 
 /// The cell for `op` in `state` for a future of `role`. A task's result
-/// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
+/// future differs from a plain one (spec [`TASK-CANCEL-3`](crate#the-spec-and-conformance)): `set_result` and
 /// `set_exception` raise `RuntimeError` in every state, `cancel` of a
 /// pending task is decided by the task's table, and it has no resolver.
 #[doc = include_str!("../doc/transitions/lookup_for.md")]

@@ -44,6 +44,9 @@ pub(crate) enum Clock {
     Virtual(Cell<f64>),
 }
 
+/// `ExceptionHandler` (`handler.rs`), named here without importing it.
+type Handler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
+
 pub(crate) struct LoopInner {
     pub(super) ready: RefCell<VecDeque<Ready>>,
     pub(super) timers: RefCell<BinaryHeap<Timer>>,
@@ -54,8 +57,8 @@ pub(crate) struct LoopInner {
     pub(super) stopping: Cell<bool>,
     pub(super) running: Cell<bool>,
     pub(super) closed: Cell<bool>,
-    /// The exception handler (`handler.rs`; its type is `ExceptionHandler`).
-    pub(super) handler: RefCell<Option<Rc<dyn Fn(&EventLoop, &ErrorContext)>>>,
+    /// The exception handler (`handler.rs`).
+    pub(super) handler: RefCell<Option<Handler>>,
     pub(super) shared: Arc<Shared>,
     pub(super) tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     pub(super) next_task_id: Cell<u64>,

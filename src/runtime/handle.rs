@@ -135,7 +135,7 @@ pub struct TimerHandle {
 
 impl TimerHandle {
     /// `handle.cancel()`. The loop counts the cancellation when the timer
-    /// was still to run, to reclaim its heap entry (`LOOP-TIMER-3`).
+    /// was still to run, to reclaim its heap entry ([`LOOP-TIMER-3`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use std::{cell::Cell, rc::Rc};

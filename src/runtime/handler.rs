@@ -52,7 +52,7 @@ impl IntoExceptionHandler for Option<ExceptionHandler> {
 impl EventLoop {
     /// `loop.set_exception_handler(handler)`: a closure, an
     /// [`ExceptionHandler`] or `Option<ExceptionHandler>`; `None` restores
-    /// the default (LOOP-HANDLER-1).
+    /// the default ([`LOOP-HANDLER-1`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// # use asyncio_future::{EventLoop, ErrorContext};
@@ -88,7 +88,7 @@ impl EventLoop {
 
     /// `loop.default_exception_handler(context)`: logs the context at error
     /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
+    /// that takes it, writes it to stderr ([`LOOP-HANDLER-3`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{ErrorContext, EventLoop};

@@ -39,7 +39,7 @@ use crate::sync::{self, AtomicBool, Ordering};
 use crate::Future;
 
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
-/// `THREAD-WAKE-2`).
+/// [`THREAD-WAKE-2`](crate#the-spec-and-conformance)).
 ///
 /// A wake from any thread pushes the task's id to the loop's remote queue,
 /// the path `call_soon_threadsafe` takes, so it wakes an idle loop; the
@@ -75,7 +75,7 @@ type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureErr
 
 struct TaskCore<T: 'static> {
     id: u64,
-    /// `get_name()` (TASK-NAME-1).
+    /// `get_name()` ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
     name: RefCell<TaskName>,
     future: Future<T>,
     coroutine: RefCell<Option<Coroutine<T>>>,
@@ -434,7 +434,7 @@ impl<T: 'static> Task<T> {
         self.core.state.must_cancel()
     }
 
-    /// `task.get_name()`: `Task-N` unless a name was given (TASK-NAME-1).
+    /// `task.get_name()`: `Task-N` unless a name was given ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{EventLoop, FutureError, TaskOptions};
@@ -462,7 +462,7 @@ impl<T: 'static> Task<T> {
     }
 
     /// `task.cancelling()`: how many cancels were requested and not taken
-    /// back by `uncancel()` (TASK-CANCEL-4).
+    /// back by `uncancel()` ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{EventLoop, FutureError};
@@ -478,7 +478,7 @@ impl<T: 'static> Task<T> {
     }
 
     /// `task.uncancel()`: takes one cancel request back and returns how
-    /// many are left (TASK-CANCEL-4).
+    /// many are left ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{EventLoop, FutureError};
@@ -556,7 +556,7 @@ impl EventLoop {
     /// `loop.create_task(coro, name=..., context=...)`: as
     /// [`create_task`](Self::create_task), with a name (else `Task-N`) and
     /// a context every step runs in (else a copy of the current one), as
-    /// given in `options` (TASK-NAME-1, CTX-TASK-1).
+    /// given in `options` ([`TASK-NAME-1`](crate#the-spec-and-conformance), [`CTX-TASK-1`](crate#the-spec-and-conformance)).
     #[doc = include_str!("../doc/task/create_task_with.md")]
     pub fn create_task_with<T, E, F>(
         &self,

@@ -208,7 +208,7 @@ impl fmt::Debug for TaskRef {
 
 impl EventLoop {
     /// `asyncio.current_task(loop)`: the task whose step is running on this
-    /// loop, if any (TASK-CURRENT-1).
+    /// loop, if any ([`TASK-CURRENT-1`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{get_running_loop, EventLoop, FutureError};
@@ -225,7 +225,7 @@ impl EventLoop {
     }
 
     /// `asyncio.all_tasks(loop)`: the loop's tasks not yet done, in the
-    /// order they were created (TASK-CURRENT-1).
+    /// order they were created ([`TASK-CURRENT-1`](crate#the-spec-and-conformance)).
     ///
     /// ```
     /// use asyncio_future::{EventLoop, FutureError};
