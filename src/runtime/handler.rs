@@ -91,10 +91,22 @@ impl EventLoop {
     /// that takes it, writes it to stderr ([`LOOP-HANDLER-3`](crate#the-spec-and-conformance)).
     ///
     /// ```
+    /// use std::sync::Mutex;
     /// use asyncio_future::{ErrorContext, EventLoop};
-    /// let lp = EventLoop::new();
-    /// // With no `log` logger installed, this goes to standard error.
-    /// lp.default_exception_handler(&ErrorContext::new("something went wrong"));
+    /// struct Capture(Mutex<Vec<String>>);
+    /// impl log::Log for Capture {
+    ///     fn enabled(&self, m: &log::Metadata) -> bool { m.level() <= log::Level::Error }
+    ///     fn log(&self, r: &log::Record) {
+    ///         self.0.lock().unwrap().push(format!("{} {}: {}", r.level(), r.target(), r.args()));
+    ///     }
+    ///     fn flush(&self) {}
+    /// }
+    /// static CAPTURE: Capture = Capture(Mutex::new(Vec::new()));
+    /// // Without a logger the report would go to standard error.
+    /// log::set_logger(&CAPTURE).unwrap();
+    /// log::set_max_level(log::LevelFilter::Error);
+    /// EventLoop::new().default_exception_handler(&ErrorContext::new("something went wrong"));
+    /// assert_eq!(*CAPTURE.0.lock().unwrap(), ["ERROR asyncio: something went wrong"]);
     /// ```
     pub fn default_exception_handler(&self, context: &ErrorContext) {
         super::report::report_error(format_args!("{context}"));
