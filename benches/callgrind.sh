@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 SHORT=${SHORT:-20000}
 LONG=${LONG:-120000}
-cargo build --release --bench workloads -q
+cargo build --release -p asyncio-future-benches --bench workloads -q
 bin=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/workloads-* | grep -v '\.d$' | head -n 1)
 count() {
   local out

@@ -45,17 +45,39 @@ impl Exception {
     /// A new exception object of the given Python-style class name with one
     /// message argument: `Exception::new("ValueError", "boom")` is
     /// `ValueError('boom')`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::new("ValueError", "boom");
+    /// assert_eq!((e.type_name(), e.message()), ("ValueError", Some("boom")));
+    /// assert_eq!(format!("{e:?}"), "ValueError('boom')");
+    /// ```
     pub fn new(type_name: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::build(type_name.into(), Some(message.into()), None)
     }
 
     /// A new exception object with no arguments: `ValueError()`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::of_type("StopIteration");
+    /// assert_eq!(e.message(), None);
+    /// assert_eq!(format!("{e:?}"), "StopIteration()");
+    /// ```
     pub fn of_type(type_name: impl Into<Cow<'static, str>>) -> Self {
         Self::build(type_name.into(), None, None)
     }
 
     /// Wraps a Rust error as an exception object. The class name is the
     /// error's type name (its last path segment), the message its `Display`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let parse = "x".parse::<i32>().unwrap_err();
+    /// let e = Exception::from_error(parse.clone());
+    /// assert_eq!(e.type_name(), "ParseIntError");
+    /// assert_eq!(e.message(), Some(parse.to_string().as_str()));
+    /// ```
     pub fn from_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
         let full = std::any::type_name::<E>();
         let short = full.rsplit("::").next().unwrap_or(full).to_owned();
@@ -76,21 +98,46 @@ impl Exception {
     }
 
     /// The class name, e.g. `"ValueError"`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// assert_eq!(Exception::new("KeyError", "k").type_name(), "KeyError");
+    /// ```
     pub fn type_name(&self) -> &str {
         &self.0.type_name
     }
 
     /// The message argument, if the exception was created with one.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// assert_eq!(Exception::new("KeyError", "k").message(), Some("k"));
+    /// assert_eq!(Exception::of_type("KeyError").message(), None);
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.0.message.as_deref()
     }
 
     /// Whether `self` and `other` are the same exception object (Python `is`).
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let a = Exception::new("ValueError", "x");
+    /// assert!(a.is(&a.clone()));
+    /// assert!(!a.is(&Exception::new("ValueError", "x"))); // equal, not the same object
+    /// ```
     pub fn is(&self, other: &Exception) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// The wrapped Rust error, when made with [`Exception::from_error`].
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::from_error(std::fmt::Error);
+    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// assert!(Exception::of_type("Error").downcast_ref::<std::fmt::Error>().is_none());
+    /// ```
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.0.source.as_deref().and_then(|e| e.downcast_ref::<E>())
     }
@@ -179,6 +226,13 @@ impl InvalidStateError {
     }
 
     /// The message, e.g. `"Result is not set."` or `"invalid state"`.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let fut = EventLoop::new().create_future::<()>();
+    /// let Err(FutureError::InvalidState(e)) = fut.result() else { unreachable!() };
+    /// assert_eq!(e.message(), "Result is not set.");
+    /// ```
     pub fn message(&self) -> &'static str {
         self.message
     }
@@ -201,6 +255,12 @@ pub struct CancelledError {
 
 impl CancelledError {
     /// A `CancelledError` with the given message (`None`: no arguments).
+    ///
+    /// ```
+    /// use asyncio_future::CancelledError;
+    /// assert_eq!(format!("{:?}", CancelledError::new(Some("bye"))), "CancelledError('bye')");
+    /// assert_eq!(format!("{:?}", CancelledError::new(None)), "CancelledError()");
+    /// ```
     pub fn new(message: Option<&str>) -> Self {
         CancelledError {
             message: message.map(Arc::from),
@@ -212,6 +272,11 @@ impl CancelledError {
     }
 
     /// The cancel message, if `cancel` was given one.
+    ///
+    /// ```
+    /// use asyncio_future::CancelledError;
+    /// assert_eq!(CancelledError::new(Some("bye")).message(), Some("bye"));
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
@@ -257,6 +322,13 @@ impl RuntimeError {
     }
 
     /// The message, e.g. `"Event loop is closed"`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// lp.close().unwrap();
+    /// assert_eq!(lp.call_soon(|| {}).unwrap_err().message(), "Event loop is closed");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -291,6 +363,14 @@ impl FutureError {
     /// Converts the error into an exception object, as Python would see the
     /// raised value: `Exception` gives the stored object itself, the other
     /// variants a new object of the matching class.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let fut = EventLoop::new().create_future::<()>();
+    /// fut.cancel(None);
+    /// let e = fut.result().unwrap_err().into_exception();
+    /// assert_eq!(e.type_name(), "CancelledError");
+    /// ```
     pub fn into_exception(self) -> Exception {
         match self {
             FutureError::Exception(e) => e,
@@ -304,6 +384,11 @@ impl FutureError {
     }
 
     /// Whether this is a `CancelledError`.
+    ///
+    /// ```
+    /// use asyncio_future::{CancelledError, FutureError};
+    /// assert!(FutureError::from(CancelledError::new(None)).is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, FutureError::Cancelled(_))
     }
@@ -408,6 +493,13 @@ pub struct ErrorContext {
 
 impl ErrorContext {
     /// A context with only a message.
+    ///
+    /// ```
+    /// use asyncio_future::ErrorContext;
+    /// let ctx = ErrorContext::new("callback failed");
+    /// assert_eq!(ctx.message, "callback failed");
+    /// assert!(ctx.exception.is_none() && ctx.future.is_none());
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         ErrorContext {
             message: message.into(),

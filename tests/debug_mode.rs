@@ -82,9 +82,7 @@ fn collecting_loop() -> (EventLoop, Rc<RefCell<Vec<ErrorContext>>>) {
     let lp = EventLoop::with_virtual_clock();
     let seen = Rc::new(RefCell::new(Vec::new()));
     let s = seen.clone();
-    lp.set_exception_handler(Some(move |_: &EventLoop, c: &ErrorContext| {
-        s.borrow_mut().push(c.clone())
-    }));
+    lp.set_exception_handler(move |_: &EventLoop, c: &ErrorContext| s.borrow_mut().push(c.clone()));
     (lp, seen)
 }
 

@@ -46,15 +46,15 @@ use crate::Future;
 ///   exception (the same object, except that `CancelledError`,
 ///   `TimeoutError` and `InvalidStateError` become new objects of the same
 ///   class and message, as `_convert_future_exc` does), or cancels it
-///   (`THREAD-WRAP-1`, `THREAD-WRAP-2`).
+///   ([`THREAD-WRAP-1`](crate#the-spec-and-conformance), [`THREAD-WRAP-2`](crate#the-spec-and-conformance)).
 /// - Cancelling the destination cancels the source, from the destination's
 ///   done callback `_call_check_cancel`; a source already RUNNING or
-///   FINISHED keeps its outcome (`THREAD-WRAP-3`).
+///   FINISHED keeps its outcome ([`THREAD-WRAP-3`](crate#the-spec-and-conformance)).
 /// - A copy that finds the destination cancelled does nothing: a source
 ///   that finished before the wrapper was cancelled keeps its result, the
-///   wrapper stays cancelled (`THREAD-WRAP-4`).
+///   wrapper stays cancelled ([`THREAD-WRAP-4`](crate#the-spec-and-conformance)).
 /// - When the loop is closed, the copy is skipped: the completing thread
-///   sees no error (`THREAD-WRAP-5`).
+///   sees no error ([`THREAD-WRAP-5`](crate#the-spec-and-conformance)).
 ///
 /// ```
 /// use asyncio_future::{wrap_future, ConcurrentFuture, EventLoop};

@@ -4,7 +4,7 @@
 //! A trace is a language-neutral script of Future operations, each step
 //! optionally annotated with the outcome CPython gives
 //! (`verification/cpython_oracle.py` writes those annotations). The
-//! `future-trace` binary and the conformance tests (`tests/conformance.rs`)
+//! `future-trace` binary and the conformance tests (`verification/harness/tests/conformance.rs`)
 //! are thin layers over [`parse`] and [`replay`]; the same steps are the
 //! operation language of the model-based tests.
 //!
@@ -228,6 +228,11 @@ pub struct Trace {
 
 impl Trace {
     /// The step lines, in order.
+    ///
+    /// ```
+    /// let t = asyncio_future::trace::parse("# header\n\nfuture f0\n").unwrap();
+    /// assert_eq!(t.steps().map(|l| l.number).collect::<Vec<_>>(), [3]);
+    /// ```
     pub fn steps(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| l.step.is_some())
     }

@@ -433,6 +433,15 @@ fn parse_def(text: &str, line: usize, names: &mut Names) -> Result<Option<Step>,
 }
 
 /// Parses a trace. Errors name the line and the reason.
+///
+/// ```
+/// use asyncio_future::trace;
+/// let t = trace::parse("# a comment\nfuture f0\ndone f0 -> False\n").unwrap();
+/// assert_eq!(t.lines.len(), 3);
+/// assert_eq!(t.lines[2].expected.as_deref(), Some("False"));
+/// let err = trace::parse("done f9\n").unwrap_err(); // f9 was never made
+/// assert_eq!(err.line, 1);
+/// ```
 pub fn parse(text: &str) -> Result<Trace, TraceError> {
     let mut names = Names::default();
     let mut lines = Vec::new();

@@ -52,6 +52,12 @@ impl Variant {
 
     /// The variant's name on the command line (`future-trace promela
     /// --variant NAME`).
+    ///
+    /// ```
+    /// use asyncio_future::trace::promela::Variant;
+    /// assert_eq!(Variant::Table.name(), "table");
+    /// assert_eq!(Variant::from_name(Variant::DoneAcceptsSetResult.name()), Some(Variant::DoneAcceptsSetResult));
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Variant::Table => "table",
@@ -62,6 +68,12 @@ impl Variant {
     }
 
     /// The variant named `name`.
+    ///
+    /// ```
+    /// use asyncio_future::trace::promela::Variant;
+    /// assert_eq!(Variant::from_name("lifo-callbacks"), Some(Variant::LifoCallbacks));
+    /// assert_eq!(Variant::from_name("nonsense"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == name)
     }
@@ -91,6 +103,13 @@ const PRINTING: &str = include_str!("model_trace.pml.in");
 
 /// Renders the Promela model of `variant` (`spec/model.pml` for
 /// [`Variant::Table`]).
+///
+/// ```
+/// use asyncio_future::trace::promela::{render, Variant};
+/// let model = render(Variant::Table);
+/// assert!(model.starts_with("/* The transition tables of asyncio-future as a Promela model"));
+/// assert_ne!(model, render(Variant::LifoCallbacks));
+/// ```
 pub fn render(variant: Variant) -> String {
     let mut out = String::new();
     out.push_str(

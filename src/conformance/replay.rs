@@ -14,6 +14,12 @@ use crate::{
 
 /// Replays a trace against this crate on a fresh loop and returns the
 /// outcome of every step, in order.
+///
+/// ```
+/// use asyncio_future::trace;
+/// let t = trace::parse("future f0\ncancel f0\ncancelled f0\n").unwrap();
+/// assert_eq!(trace::replay(&t).unwrap(), ["ok", "True", "True"]);
+/// ```
 pub fn replay(trace: &Trace) -> Result<Vec<String>, TraceError> {
     let steps: Vec<(&Step, usize)> = trace
         .steps()
@@ -26,6 +32,12 @@ pub fn replay(trace: &Trace) -> Result<Vec<String>, TraceError> {
 /// generate them). Outcomes are rendered exactly as for a parsed trace;
 /// error lines count steps from 1. The steps must be well formed (names
 /// defined before use); [`check_steps`] says whether they are.
+///
+/// ```
+/// use asyncio_future::trace::{replay_steps, Step};
+/// let outcomes = replay_steps(&[Step::Future(0), Step::SetResult(0, 3), Step::Result(0)]).unwrap();
+/// assert_eq!(outcomes, ["ok", "ok", "3"]);
+/// ```
 pub fn replay_steps(steps: &[Step]) -> Result<Vec<String>, TraceError> {
     let has_var = steps.iter().any(|s| match s {
         Step::Var(_) => true,
@@ -39,6 +51,12 @@ pub fn replay_steps(steps: &[Step]) -> Result<Vec<String>, TraceError> {
 /// Whether generated steps form a well-formed trace (the checks [`parse`]
 /// makes: names defined before use, `def` before the callback's first use,
 /// nothing forbidden inside a body).
+///
+/// ```
+/// use asyncio_future::trace::{check_steps, Step};
+/// assert!(check_steps(&[Step::Future(0), Step::Done(0)]).is_ok());
+/// assert!(check_steps(&[Step::Done(0)]).is_err()); // f0 used before it is made
+/// ```
 pub fn check_steps(steps: &[Step]) -> Result<(), TraceError> {
     let text: String = steps.iter().map(|s| format!("{s}\n")).collect();
     parse(&text).map(|_| ())
@@ -73,6 +91,13 @@ fn replay_numbered(steps: &[(&Step, usize)], has_var: bool) -> Result<Vec<String
 
 /// The trace with every step annotated with `outcomes` (comments and blank
 /// lines kept), one line per line, each ending in a newline.
+///
+/// ```
+/// use asyncio_future::trace;
+/// let t = trace::parse("# one future\nfuture f0\ndone f0\n").unwrap();
+/// let outcomes = trace::replay(&t).unwrap();
+/// assert_eq!(trace::annotate(&t, &outcomes), "# one future\nfuture f0 -> ok\ndone f0 -> False\n");
+/// ```
 pub fn annotate(trace: &Trace, outcomes: &[String]) -> String {
     let mut out = String::new();
     let mut it = outcomes.iter();
@@ -141,8 +166,8 @@ impl Replayer {
         // "Never retrieved" reports are expected in traces; anything else
         // the loop reports is a replay failure.
         let weak = Rc::downgrade(&r);
-        r.event_loop.set_exception_handler(Some(
-            move |_: &EventLoop, ctx: &crate::ErrorContext| {
+        r.event_loop
+            .set_exception_handler(move |_: &EventLoop, ctx: &crate::ErrorContext| {
                 if ctx.message.contains("exception was never retrieved")
                     || ctx.message.contains("Task was destroyed but it is pending")
                 {
@@ -151,8 +176,7 @@ impl Replayer {
                 if let Some(r) = weak.upgrade() {
                     r.fail(0, format!("the loop reported: {ctx}"));
                 }
-            },
-        ));
+            });
         r
     }
 

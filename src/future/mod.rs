@@ -8,6 +8,7 @@
 
 mod callbacks;
 mod core;
+mod core_repr;
 mod inspect;
 mod repr;
 mod resolver;

@@ -49,7 +49,7 @@ impl<T, S: Schedule> State<T, S> {
         }
     }
 
-    /// A read marked the exception retrieved (FUT-LOG-2). The table moves
+    /// A read marked the exception retrieved ([`FUT-LOG-2`](crate#the-spec-and-conformance)). The table moves
     /// only FINISHED (exception, unretrieved) this way; other states hold
     /// no flag to change.
     pub(crate) fn mark_retrieved(&mut self) {

@@ -102,7 +102,7 @@ impl TaskState {
         }
     }
 
-    /// Counts an accepted cancel (TASK-CANCEL-4): the caller of the
+    /// Counts an accepted cancel ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)): the caller of the
     /// `Cancel` event, once its cell accepted it (kept out of the funnel,
     /// which every event of every step goes through).
     pub(crate) fn count_cancel(&self) {
@@ -110,7 +110,7 @@ impl TaskState {
             .set(self.cancel_requests.get().saturating_add(1));
     }
 
-    /// `task.cancelling()`: cancel requests not taken back (TASK-CANCEL-4).
+    /// `task.cancelling()`: cancel requests not taken back ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)).
     pub(crate) fn cancelling(&self) -> u32 {
         self.cancel_requests.get()
     }

@@ -11,7 +11,7 @@
 //! `_must_cancel` with `_cancel_message`); a row × event pair that cannot
 //! occur is `Impossible` (the callers cannot produce it: steps do not nest,
 //! awaits and step ends only happen inside a step). The funnel that applies
-//! these cells is [`TaskState`](super::task_state::TaskState).
+//! these cells is `TaskState` (`task_state.rs`).
 //!
 //! Spec rules: `TASK-TABLE-1` (every task event is decided here),
 //! `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-RESUME-2`, `TASK-CANCEL-1`,
@@ -57,6 +57,11 @@ impl TaskPhase {
     ];
 
     /// The phase's name in the table.
+    ///
+    /// ```
+    /// use asyncio_future::transitions::task::TaskPhase;
+    /// assert_eq!(TaskPhase::Suspended.name(), "SUSPENDED");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             TaskPhase::Created => "CREATED",
@@ -70,6 +75,12 @@ impl TaskPhase {
     }
 
     /// Whether a cancel request can be pending in this phase.
+    ///
+    /// ```
+    /// use asyncio_future::transitions::task::TaskPhase;
+    /// assert!(TaskPhase::Running.can_request_cancel());
+    /// assert!(!TaskPhase::Done.can_request_cancel());
+    /// ```
     pub const fn can_request_cancel(self) -> bool {
         !matches!(self, TaskPhase::Done | TaskPhase::Destroyed)
     }
@@ -136,6 +147,11 @@ impl TaskEvent {
     ];
 
     /// The event as the table shows it.
+    ///
+    /// ```
+    /// use asyncio_future::transitions::task::TaskEvent;
+    /// assert_eq!(TaskEvent::Cancel.describe(), "cancel(msg)");
+    /// ```
     pub const fn describe(self) -> &'static str {
         match self {
             TaskEvent::Cancel => "cancel(msg)",
@@ -251,6 +267,13 @@ use TaskPhase as P;
 
 /// The cell for `event` in `phase`, with (`requested`) or without a cancel
 /// request pending.
+///
+/// ```
+/// use asyncio_future::transitions::task::{lookup, TaskCell, TaskEvent, TaskPhase};
+/// // Cancelling a finished task cannot reach its table: the future is done.
+/// assert_eq!(lookup(TaskPhase::Done, false, TaskEvent::Cancel), TaskCell::Impossible);
+/// assert!(matches!(lookup(TaskPhase::Idle, false, TaskEvent::Cancel), TaskCell::Does { .. }));
+/// ```
 #[inline]
 pub const fn lookup(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell {
     TABLE[row(phase, requested)][event as usize]

@@ -28,6 +28,22 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
     /// by the loop once the future is done, inside `context` or else a copy
     /// of the current context taken now. On a done future it is scheduled
     /// with `call_soon` at once (never called synchronously).
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use asyncio_future::{EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<i32>();
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// for name in ["first", "second"] {
+    ///     let log = log.clone();
+    ///     fut.add_done_callback(move |f: &Future<i32>| log.borrow_mut().push((name, f.result())), None);
+    /// }
+    /// fut.set_result(9).unwrap();
+    /// assert!(log.borrow().is_empty()); // never called synchronously
+    /// lp.run_until_complete(&fut).unwrap();
+    /// assert_eq!(*log.borrow(), [("first", Ok(9)), ("second", Ok(9))]);
+    /// ```
     pub fn add_done_callback(&self, callback: impl Into<Callback<T>>, context: Option<&Context>) {
         let callback: Callback<T> = callback.into();
         self.add_done(
@@ -39,6 +55,18 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
     /// `fut.remove_done_callback(fn)`: removes every registration of `fn`
     /// (whatever its context) and returns how many were removed; `0` once
     /// the future is done.
+    ///
+    /// ```
+    /// use asyncio_future::{Callback, EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<i32>();
+    /// let cb = Callback::new(|_: &Future<i32>| panic!("removed"));
+    /// fut.add_done_callback(cb.clone(), None);
+    /// fut.add_done_callback(cb.clone(), None);
+    /// assert_eq!(fut.remove_done_callback(&cb), 2);
+    /// fut.set_result(1).unwrap();
+    /// lp.run_until_complete(&fut).unwrap();
+    /// ```
     pub fn remove_done_callback(&self, callback: &Callback<T>) -> usize {
         self.remove_done(|cb| matches!(&cb.0, Kind::User(f) if Rc::ptr_eq(f, &callback.0)))
     }

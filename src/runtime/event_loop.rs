@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -37,7 +37,7 @@ use super::remote::{LoopHandle, Shared};
 use super::sites::{debug_default, DebugMode, Site};
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
-use crate::error::{panic_exception, ErrorContext, RuntimeError};
+use crate::error::{ErrorContext, RuntimeError};
 use crate::future::{AnyFuture, CallbackList, Callbacks, Schedule};
 use crate::hooks;
 use crate::sync::Arc;
@@ -48,8 +48,8 @@ pub(crate) enum Clock {
     Virtual(Cell<f64>),
 }
 
-/// An exception handler: `handler(loop, context)`.
-pub type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
+/// `ExceptionHandler` (`handler.rs`), named here without importing it.
+type Handler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
 
 pub(crate) struct LoopInner {
     pub(super) ready: RefCell<VecDeque<Ready>>,
@@ -61,7 +61,8 @@ pub(crate) struct LoopInner {
     pub(super) stopping: Cell<bool>,
     pub(super) running: Cell<bool>,
     pub(super) closed: Cell<bool>,
-    pub(super) handler: RefCell<Option<ExceptionHandler>>,
+    /// The exception handler (`handler.rs`).
+    pub(super) handler: RefCell<Option<Handler>>,
     pub(super) shared: Arc<Shared>,
     pub(super) tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     pub(super) next_task_id: Cell<u64>,
@@ -107,13 +108,15 @@ thread_local! {
 /// A delay in seconds: an `f64`, as asyncio takes it, or a
 /// [`Duration`](std::time::Duration).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use asyncio_future::Seconds;
 /// assert_eq!(0.25.seconds(), Duration::from_millis(250).seconds());
 /// ```
 pub trait Seconds {
-    /// The delay in seconds.
+    /// The delay in seconds. [Example](Seconds#examples).
     fn seconds(self) -> f64;
 }
 
@@ -131,6 +134,7 @@ impl Seconds for std::time::Duration {
 
 /// `asyncio.get_running_loop()`: the loop running on this thread, or
 /// `RuntimeError("no running event loop")`.
+#[doc = include_str!("../doc/event_loop/get_running_loop.md")]
 pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
     RUNNING
         .with(|r| r.borrow().clone())
@@ -172,6 +176,7 @@ impl Default for EventLoop {
 
 impl EventLoop {
     /// A new loop on the monotonic clock (`asyncio.new_event_loop()`).
+    #[doc = include_str!("../doc/event_loop/new.md")]
     pub fn new() -> Self {
         Self::with_clock(Clock::Real(Instant::now()))
     }
@@ -179,6 +184,7 @@ impl EventLoop {
     /// A new loop on a virtual clock starting at `0.0`: when nothing is
     /// ready, the clock jumps to the next timer instead of sleeping, so
     /// timers fire in order, instantly. For deterministic tests.
+    #[doc = include_str!("../doc/event_loop/with_virtual_clock.md")]
     pub fn with_virtual_clock() -> Self {
         Self::with_clock(Clock::Virtual(Cell::new(0.0)))
     }
@@ -204,11 +210,13 @@ impl EventLoop {
     }
 
     /// Whether two handles are the same loop.
+    #[doc = include_str!("../doc/event_loop/ptr_eq.md")]
     pub fn ptr_eq(&self, other: &EventLoop) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
     /// `loop.time()`: seconds on the loop's monotonic (or virtual) clock.
+    #[doc = include_str!("../doc/event_loop/time.md")]
     pub fn time(&self) -> f64 {
         match &self.0.clock {
             Clock::Real(start) => start.elapsed().as_secs_f64(),
@@ -225,6 +233,7 @@ impl EventLoop {
     }
 
     /// `loop.create_future()`: a new pending future bound to this loop.
+    #[doc = include_str!("../doc/event_loop/create_future.md")]
     #[track_caller]
     #[inline]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
@@ -234,6 +243,7 @@ impl EventLoop {
     /// A new pending future bound to this loop, with its one write half:
     /// see [`Resolver`](crate::Resolver) for when to prefer it to
     /// [`Future::set_result`].
+    #[doc = include_str!("../doc/event_loop/create_future_with_resolver.md")]
     #[track_caller]
     pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
         Future::with_resolver(self)
@@ -242,6 +252,7 @@ impl EventLoop {
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.
+    #[doc = include_str!("../doc/event_loop/call_soon.md")]
     #[track_caller]
     pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
         self.call_soon_in(callback, None)
@@ -249,6 +260,7 @@ impl EventLoop {
 
     /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
     /// inside the given context (or a copy of the current one).
+    #[doc = include_str!("../doc/event_loop/call_soon_in.md")]
     #[track_caller]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
@@ -266,6 +278,7 @@ impl EventLoop {
     /// seconds from now (an `f64` of seconds, as in asyncio, or a
     /// [`Duration`](std::time::Duration)). Timers with the same deadline run
     /// in the order they were scheduled.
+    #[doc = include_str!("../doc/event_loop/call_later.md")]
     #[track_caller]
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
@@ -276,6 +289,7 @@ impl EventLoop {
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    #[doc = include_str!("../doc/event_loop/call_at.md")]
     #[track_caller]
     pub fn call_at<F: FnOnce() + 'static>(
         &self,
@@ -312,28 +326,33 @@ impl EventLoop {
 
     /// How many callbacks are ready to run (CPython: `len(loop._ready)`),
     /// cancelled handles included. A diagnostic for tests and tools.
+    #[doc = include_str!("../doc/event_loop/ready_count.md")]
     pub fn ready_count(&self) -> usize {
         self.0.ready.borrow().len()
     }
 
     /// `loop.stop()`: the loop stops after the iteration in progress (or
     /// after the next one, when not running).
+    #[doc = include_str!("../doc/event_loop/stop.md")]
     pub fn stop(&self) {
         self.0.stopping.set(true);
     }
 
     /// `loop.is_running()`.
+    #[doc = include_str!("../doc/event_loop/is_running.md")]
     pub fn is_running(&self) -> bool {
         self.0.running.get()
     }
 
     /// `loop.is_closed()`.
+    #[doc = include_str!("../doc/event_loop/is_closed.md")]
     pub fn is_closed(&self) -> bool {
         self.0.closed.get()
     }
 
     /// `loop.close()`: drops everything still scheduled and refuses further
     /// scheduling. `RuntimeError` while running. Idempotent.
+    #[doc = include_str!("../doc/event_loop/close.md")]
     pub fn close(&self) -> Result<(), RuntimeError> {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop"));
@@ -369,6 +388,7 @@ impl EventLoop {
     }
 
     /// `loop.run_forever()`: runs iterations until [`stop`](Self::stop).
+    #[doc = include_str!("../doc/event_loop/run_forever.md")]
     pub fn run_forever(&self) -> Result<(), RuntimeError> {
         self.run_until_stopped(None).map(drop)
     }
@@ -412,49 +432,8 @@ impl EventLoop {
         &self.0.shared
     }
 
-    /// `loop.set_exception_handler(handler)`; `None` restores the default.
-    pub fn set_exception_handler<H>(&self, handler: Option<H>)
-    where
-        H: Fn(&EventLoop, &ErrorContext) + 'static,
-    {
-        *self.0.handler.borrow_mut() = handler.map(|h| Rc::new(h) as ExceptionHandler);
-    }
-
-    /// `loop.get_exception_handler()`.
-    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
-        self.0.handler.borrow().clone()
-    }
-
-    /// `loop.default_exception_handler(context)`: logs the context at error
-    /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3). In debug mode
-    /// it adds the running handle's site as `handle_traceback` (LOOP-DEBUG-4).
-    pub fn default_exception_handler(&self, context: &ErrorContext) {
-        let text = context.shown_with(self.0.debug.current_handle.get());
-        super::report::report_error(format_args!("{text}"));
-    }
-
-    /// `loop.call_exception_handler(context)`: calls the handler (or the
-    /// default). A handler that panics is reported through the default.
-    pub fn call_exception_handler(&self, context: &ErrorContext) {
-        let handler = self.0.handler.borrow().clone();
-        let Some(handler) = handler else {
-            self.default_exception_handler(context);
-            return;
-        };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(self, context))) {
-            self.default_exception_handler(&ErrorContext {
-                message: "Unhandled error in exception handler".into(),
-                exception: Some(panic_exception(payload)),
-                future: None,
-                handle: None,
-                source_traceback: None,
-            });
-            self.default_exception_handler(context);
-        }
-    }
-
     /// A `Send + Sync` handle other threads use to reach this loop.
+    #[doc = include_str!("../doc/event_loop/remote.md")]
     pub fn remote(&self) -> LoopHandle {
         LoopHandle {
             shared: self.0.shared.clone(),

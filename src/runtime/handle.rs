@@ -107,6 +107,19 @@ pub struct Handle(pub(crate) Rc<dyn RawHandle>);
 
 impl Handle {
     /// `handle.cancel()`.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let ran = Rc::new(Cell::new(false));
+    /// let r = ran.clone();
+    /// let handle = lp.call_soon(move || r.set(true)).unwrap();
+    /// handle.cancel();
+    /// lp.stop();
+    /// lp.run_forever().unwrap();
+    /// assert!(!ran.get());
+    /// ```
     pub fn cancel(&self) {
         self.0.cancel();
     }
@@ -117,6 +130,15 @@ impl Handle {
     }
 
     /// `handle.cancelled()`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let handle = lp.call_soon(|| {}).unwrap();
+    /// assert!(!handle.cancelled());
+    /// handle.cancel();
+    /// assert!(handle.cancelled());
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.0.cancelled()
     }
@@ -141,7 +163,21 @@ pub struct TimerHandle {
 
 impl TimerHandle {
     /// `handle.cancel()`. The loop counts the cancellation when the timer
-    /// was still to run, to reclaim its heap entry (`LOOP-TIMER-3`).
+    /// was still to run, to reclaim its heap entry ([`LOOP-TIMER-3`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let ran = Rc::new(Cell::new(false));
+    /// let r = ran.clone();
+    /// let timer = lp.call_later(1.0, move || r.set(true)).unwrap();
+    /// timer.cancel();
+    /// let stopper = lp.clone();
+    /// lp.call_later(2.0, move || stopper.stop()).unwrap();
+    /// lp.run_forever().unwrap();
+    /// assert!(!ran.get());
+    /// ```
     pub fn cancel(&self) {
         if self.handle.cancel_pending() {
             self.cancelled_count.set(self.cancelled_count.get() + 1);
@@ -149,11 +185,25 @@ impl TimerHandle {
     }
 
     /// `handle.cancelled()`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let timer = lp.call_later(1.0, || {}).unwrap();
+    /// timer.cancel();
+    /// assert!(timer.cancelled());
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.handle.cancelled()
     }
 
     /// `handle.when()`: the loop time the callback is scheduled for.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// assert_eq!(lp.call_at(7.5, || {}).unwrap().when(), 7.5);
+    /// ```
     pub fn when(&self) -> f64 {
         self.when
     }

@@ -58,12 +58,14 @@ impl EventLoop {
     }
 
     /// `asyncio.all_tasks(loop)`: the number of tasks not yet done.
+    #[doc = include_str!("../doc/event_loop/pending_task_count.md")]
     pub fn pending_task_count(&self) -> usize {
         self.0.tasks.borrow().len()
     }
 
     /// Cancels every task not yet done and runs the loop until they are
     /// (what `asyncio.run` does before closing the loop).
+    #[doc = include_str!("../doc/event_loop/cancel_all_tasks.md")]
     pub fn cancel_all_tasks(&self) -> Result<(), RuntimeError> {
         let tasks: Vec<Rc<dyn TaskStep>> = self.0.tasks.borrow().values().cloned().collect();
         if tasks.is_empty() {

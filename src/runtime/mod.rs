@@ -11,6 +11,7 @@ mod cancel;
 mod debug;
 mod event_loop;
 mod handle;
+mod handler;
 mod iteration;
 mod loop_tasks;
 mod remote;
@@ -24,8 +25,9 @@ mod timers;
 
 pub use self::callback::Callback;
 pub(crate) use self::event_loop::RunEnd;
-pub use self::event_loop::{get_running_loop, EventLoop, ExceptionHandler, Seconds};
+pub use self::event_loop::{get_running_loop, EventLoop, Seconds};
 pub use self::handle::{Handle, TimerHandle};
+pub use self::handler::{ExceptionHandler, IntoExceptionHandler};
 pub use self::remote::LoopHandle;
 pub use self::sleep::{run, sleep};
 pub use self::task::Task;

@@ -122,7 +122,7 @@ impl World {
         let counters = Rc::new(Counters::default());
         // Deliberate panics and never-retrieved exceptions are reported
         // here; a report is no failure.
-        lp.set_exception_handler(Some(|_: &EventLoop, _: &asyncio_future::ErrorContext| {}));
+        lp.set_exception_handler(|_: &EventLoop, _: &asyncio_future::ErrorContext| {});
         let probe = ContextVar::new("probe");
         probe.set(1);
         Rc::new_cyclic(|me: &Weak<World>| {

@@ -15,7 +15,7 @@
 //! must fail in both, at the same step).
 //!
 //! Cases: 10,000 by default; `PROPTEST_CASES=N` overrides. Failures are
-//! shrunk and persisted in `proptest-regressions/model_proptest.txt`
+//! shrunk and persisted in `verification/harness/proptest-regressions/model_proptest.txt`
 //! (committed; set `PROPTEST_DISABLE_FAILURE_PERSISTENCE=1` to not write).
 //!
 //! Futures may be made with their resolver (`future_with_resolver`), whose
