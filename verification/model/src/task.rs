@@ -4,7 +4,7 @@
 //!
 //! Spec rules: `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`,
 //! `TASK-CANCEL-2`, `TASK-CANCEL-4`, `TASK-CANCEL-6`, `TASK-CANCEL-7`,
-//! `TASK-AWAIT-1`, `TASK-AWAIT-3`.
+//! `TASK-AWAIT-1`, `TASK-AWAIT-3`, `TASK-AWAIT-4`.
 
 use super::*;
 
@@ -143,7 +143,7 @@ impl Model {
     /// Task `t` awaits task `j`: true when the coroutine goes on (`j`
     /// finished), false when it suspends or returns. A task awaiting
     /// itself gets `RuntimeError` thrown in at a step CPython queues for
-    /// it (TASK-AWAIT-1); a pending `j` gets `t`'s wake-up (TASK-AWAIT-3).
+    /// it (TASK-AWAIT-1); a pending `j` gets `t`'s wake-up (TASK-AWAIT-4).
     fn await_task(&mut self, t: u8, j: u8, events: &mut Vec<String>) -> Result<bool, ModelError> {
         if j == t {
             self.ready.push_back(Ready::SelfAwaitError(t));
