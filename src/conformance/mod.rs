@@ -20,6 +20,7 @@
 use std::fmt;
 
 mod budget;
+pub mod kit;
 mod names;
 mod parse;
 pub mod promela;
@@ -27,7 +28,8 @@ mod replay;
 
 pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};
 pub use parse::parse;
-pub use replay::{annotate, check_steps, replay, replay_steps};
+pub(crate) use replay::is_resolver_step;
+pub use replay::{annotate, check_steps, replay, replay_on, replay_steps, replay_steps_on};
 
 /// How many iterations `run` may take before the trace counts as not
 /// settling.
