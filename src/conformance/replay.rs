@@ -3,7 +3,7 @@
 //! replayer, generic over [`Implementation`] (`spec/kit.md`); this crate is
 //! the implementation [`trace::replay`](replay) runs.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::budget::Budget;
@@ -123,6 +123,8 @@ struct Replayer<I: Implementation> {
     events: RefCell<Option<Vec<String>>>,
     failure: RefCell<Option<TraceError>>,
     budget: Budget,
+    /// Whether a named callback is running (callbacks never nest, KIT-2).
+    in_callback: Cell<bool>,
     me: Weak<Replayer<I>>,
 }
 
@@ -229,6 +231,7 @@ impl<I: Implementation> Replayer<I> {
             events: RefCell::new(None),
             failure: RefCell::new(None),
             budget: Budget::default(),
+            in_callback: Cell::new(false),
             me: me.clone(),
         })
     }
@@ -318,6 +321,24 @@ impl<I: Implementation> Replayer<I> {
     }
 
     fn run_callback(&self, n: u8, fut: &I::Future) {
+        // KIT-2: only the loop calls a done callback, one at a time.
+        if self.in_callback.get() || self.events.borrow().is_none() {
+            let during = if self.in_callback.get() {
+                "while another callback runs"
+            } else {
+                "outside step/run"
+            };
+            return self.fail(
+                0,
+                format!("c{n} was called {during}: done callbacks run from the loop, one at a time (KIT-2)"),
+            );
+        }
+        self.in_callback.set(true);
+        self.callback_body(n, fut);
+        self.in_callback.set(false);
+    }
+
+    fn callback_body(&self, n: u8, fut: &I::Future) {
         if !self.budget.exceeded() {
             self.charge(self.budget.callback());
         }
