@@ -10,7 +10,8 @@
 //!
 //! This module holds the shared types (steps, lines, errors); `parse`
 //! reads text (format sections 1, 2 and 5.1 to 5.3, 5.8) and `replay` runs
-//! steps on a loop (sections 3, 5.4 to 5.7). The public path is
+//! steps (sections 3, 5.4 to 5.7) on any implementation of the kit's trait
+//! (`kit`, `spec/kit.md`), this crate by default. The public path is
 //! `asyncio_future::trace`.
 //!
 //! Malformed input is an error naming the line and the reason, never a

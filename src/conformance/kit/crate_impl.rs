@@ -224,7 +224,7 @@ impl Implementation for CrateImplementation {
     ) -> Result<Task<()>, String> {
         let shared = Rc::downgrade(&self.shared);
         let coroutine = async move {
-            while let Some(next) = script.next() {
+            while let Some(next) = script.next_awaitable() {
                 let outcome = match next {
                     Awaited::Future(f) => f.await.map(Value::Int),
                     Awaited::Task(t) => t.await.map(|()| Value::None),

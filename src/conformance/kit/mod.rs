@@ -43,7 +43,7 @@
 //!   that context.
 //! - KIT-3: two [`DoneCallback`]s are the same callback when
 //!   [`DoneCallback::name`] is equal (`remove_done_callback` counts them).
-//! - KIT-4: a task's coroutine awaits [`TaskScript::next`] in order and
+//! - KIT-4: a task's coroutine awaits [`TaskScript::next_awaitable`] in order and
 //!   reports each outcome with [`TaskScript::report`], returning when it
 //!   says no more; the first step is scheduled by creating the task.
 //! - KIT-5: [`Implementation::step`] is one loop iteration (CPython's
@@ -296,7 +296,7 @@ impl<F> fmt::Debug for DoneCallback<F> {
 ///
 /// ```ignore
 /// async move {
-///     while let Some(next) = script.next() {
+///     while let Some(next) = script.next_awaitable() {
 ///         let outcome = match next {
 ///             Awaited::Future(f) => f.await.map(Value::Int),
 ///             Awaited::Task(t) => t.await.map(|()| Value::None),
@@ -335,7 +335,7 @@ impl<F, T> TaskScript<F, T> {
     /// The next thing to await, looked up when asked (a task may await
     /// itself); `None` when the coroutine returns now (after the last
     /// await the harness records `tK:end`).
-    pub fn next(&mut self) -> Option<Awaited<F, T>> {
+    pub fn next_awaitable(&mut self) -> Option<Awaited<F, T>> {
         let host = self.host.upgrade()?;
         if self.ended {
             return None;

@@ -68,7 +68,7 @@ impl ModelImplementation {
                 continue;
             };
             if e.awaited.is_none() {
-                let _ = script.next();
+                let _ = script.next_awaitable();
             } else {
                 script.report(e.outcome);
             }
