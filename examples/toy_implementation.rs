@@ -7,7 +7,8 @@
 //!
 //! - `Bug::CancelDropsMessage`: `cancel(msg)` ignores the message;
 //! - `Bug::SynchronousCallbacks`: adding a callback to a done future calls
-//!   it at once instead of scheduling it (asyncio schedules it).
+//!   it at once instead of scheduling it (asyncio schedules it);
+//! - `Bug::PanicsOnUncancel`: `uncancel` is missing and panics.
 //!
 //! A real implementation writes the trait against its own types the same
 //! way: every method is one call into it.
@@ -25,6 +26,8 @@ pub enum Bug {
     CancelDropsMessage,
     /// A callback added to a done future runs at once.
     SynchronousCallbacks,
+    /// `uncancel` is missing (it panics).
+    PanicsOnUncancel,
 }
 
 /// The crate's implementation with one deliberate bug.
@@ -72,7 +75,7 @@ impl Implementation for Toy {
     fn cancel(&self, fut: &F, msg: Option<&str>) -> bool {
         match self.bug {
             Bug::CancelDropsMessage => self.inner.cancel(fut, None),
-            Bug::SynchronousCallbacks => self.inner.cancel(fut, msg),
+            _ => self.inner.cancel(fut, msg),
         }
     }
     fn done(&self, fut: &F) -> bool {
@@ -123,6 +126,10 @@ impl Implementation for Toy {
         self.inner.cancelling(task)
     }
     fn uncancel(&self, task: &Task<()>) -> u32 {
+        assert!(
+            self.bug != Bug::PanicsOnUncancel,
+            "uncancel is not implemented"
+        );
         self.inner.uncancel(task)
     }
     fn step(&self) -> Result<(), String> {

@@ -95,3 +95,31 @@ fn test_kit_passes_the_crate_and_says_so() {
         report.passed()
     )));
 }
+
+/// An implementation that panics fails the vectors it panics on, each with
+/// the panic's message; the rest of the check goes on (KIT-7).
+#[test]
+fn test_kit_reports_a_panicking_implementation_per_vector() {
+    let report = check(Bug::PanicsOnUncancel, "task-");
+    let text = report.to_string();
+    // Exactly the vectors that call uncancel fail; the ones after them
+    // (same thread, same loop machinery) still pass.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut uncancelling: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.contains("task-") && std::fs::read_to_string(p).unwrap().contains("uncancel t")
+        })
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    uncancelling.sort();
+    assert!(!uncancelling.is_empty());
+    assert_eq!(report.failures(), uncancelling, "{text}");
+    assert!(report.passed() > 0, "{text}");
+    assert!(
+        text.contains("the replay panicked: uncancel is not implemented"),
+        "{text}"
+    );
+}

@@ -119,9 +119,21 @@ impl<I: Implementation> Kit<I> {
         Ok(vectors)
     }
 
-    /// Replays one vector and compares it with its annotations.
+    /// Replays one vector and compares it with its annotations; an
+    /// implementation that panics fails this vector only.
     pub fn check_vector(&self, vector: &Vector) -> VectorOutcome {
-        check(&*self.make, &self.deviations, &self.rules, vector)
+        let run = || check(&*self.make, &self.deviations, &self.rules, vector);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            VectorOutcome::Failed(format!(
+                "{}: the replay panicked: {message}",
+                vector.path.display()
+            ))
+        })
     }
 
     /// Checks every vector.
