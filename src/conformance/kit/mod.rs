@@ -26,9 +26,11 @@
 //! assert!(report.failed() == 0 && report.passed() > 0, "{report}");
 //! ```
 //!
-//! `examples/toy_implementation.rs` wires a deliberately wrong
-//! implementation (its `cancel` drops the message) to the harness, and
-//! `tests/kit_toy.rs` asserts the kit catches it on the message vectors.
+//! `examples/toy_implementation.rs` is a complete toy implementation
+//! written from scratch (futures, callbacks, contexts, the loop; tasks
+//! declared a deviation by rule), with deliberately wrong variants;
+//! `tests/kit_toy.rs` asserts the toy passes and each variant is caught on
+//! the vectors its bug touches.
 //!
 //! # The contract (rules KIT-1 to KIT-6 of `spec/kit.md`)
 //!
