@@ -334,6 +334,15 @@ impl<F, T> TaskScript<F, T> {
         &self.awaits
     }
 
+    /// The awaitable the next [`report`](Self::report) is about (`None`
+    /// once all are awaited or the coroutine returned).
+    pub fn current(&self) -> Option<Awaitable> {
+        self.awaits
+            .get(self.position)
+            .copied()
+            .filter(|_| !self.ended)
+    }
+
     /// The next thing to await, looked up when asked (a task may await
     /// itself); `None` when the coroutine returns now (after the last
     /// await the harness records `tK:end`).

@@ -67,7 +67,13 @@ impl ModelImplementation {
             let Some(script) = scripts.get_mut(&e.task) else {
                 continue;
             };
-            if e.awaited.is_none() {
+            if e.awaited != script.current() {
+                let expected = script.current();
+                self.failure.borrow_mut().get_or_insert(format!(
+                    "t{}: the model awaited {:?}, the script is at {expected:?}",
+                    e.task, e.awaited
+                ));
+            } else if e.awaited.is_none() {
                 let _ = script.next_awaitable();
             } else {
                 script.report(e.outcome);
