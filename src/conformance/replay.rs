@@ -27,6 +27,7 @@ pub fn replay(trace: &Trace) -> Result<Vec<String>, TraceError> {
 
 /// Replays a trace against `implementation` (a fresh one: nothing made on
 /// it yet) and returns the outcome of every step, in order.
+/// [Example](crate::trace::kit#check-your-implementation) of an implementation run on the vectors; [`replay`] is this function on this crate.
 pub fn replay_on<I: Implementation>(
     implementation: I,
     trace: &Trace,
@@ -53,6 +54,7 @@ pub fn replay_steps(steps: &[Step]) -> Result<Vec<String>, TraceError> {
 }
 
 /// [`replay_steps`] against `implementation`.
+/// [Example](replay_steps) on this crate.
 pub fn replay_steps_on<I: Implementation>(
     implementation: I,
     steps: &[Step],

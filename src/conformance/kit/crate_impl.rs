@@ -77,6 +77,7 @@ impl Shared {
 impl CrateImplementation {
     /// A fresh virtual-clock loop whose exception handler accepts only the
     /// reports traces expect ("never retrieved", a pending task destroyed).
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn new() -> Self {
         let shared = Rc::new(Shared::default());
         let event_loop = EventLoop::with_virtual_clock();

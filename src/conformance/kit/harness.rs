@@ -59,6 +59,7 @@ impl<I> fmt::Debug for Kit<I> {
 
 impl<I: Implementation> Kit<I> {
     /// A harness making a fresh implementation per vector with `make`.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn new(make: impl Fn() -> I + Send + Sync + 'static) -> Self {
         Kit {
             make: Arc::new(make),
@@ -70,12 +71,14 @@ impl<I: Implementation> Kit<I> {
     }
 
     /// Reads the vectors from `dir` instead of the shipped ones.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn vectors_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dir = dir.into();
         self
     }
 
     /// Only the vectors whose file name contains `part`.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn filter(mut self, part: &str) -> Self {
         self.filter = Some(part.to_owned());
         self
@@ -83,6 +86,7 @@ impl<I: Implementation> Kit<I> {
 
     /// A known deviation: the vector `file` (its file name) is skipped and
     /// reported with `reason`.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn deviation(mut self, file: &str, reason: &str) -> Self {
         self.deviations.push((file.to_owned(), reason.to_owned()));
         self
@@ -90,6 +94,7 @@ impl<I: Implementation> Kit<I> {
 
     /// A known deviation by rule: every vector whose trace `applies` to is
     /// skipped and reported with `reason`.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn deviation_when(
         mut self,
         applies: impl Fn(&Trace) -> bool + Send + Sync + 'static,
@@ -100,6 +105,7 @@ impl<I: Implementation> Kit<I> {
     }
 
     /// The vector files, sorted by name (an error when there is none).
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn vectors(&self) -> Result<Vec<Vector>, String> {
         let read = std::fs::read_dir(&self.dir)
             .map_err(|e| format!("cannot read the vectors in {}: {e}", self.dir.display()))?;
@@ -121,6 +127,7 @@ impl<I: Implementation> Kit<I> {
 
     /// Replays one vector and compares it with its annotations; an
     /// implementation that panics fails this vector only.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn check_vector(&self, vector: &Vector) -> VectorOutcome {
         let run = || check(&*self.make, &self.deviations, &self.rules, vector);
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
@@ -137,6 +144,7 @@ impl<I: Implementation> Kit<I> {
     }
 
     /// Checks every vector.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn check(&self) -> KitReport {
         match self.vectors() {
             Ok(vectors) => KitReport {
@@ -286,21 +294,25 @@ impl KitReport {
     }
 
     /// Vectors that passed.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn passed(&self) -> usize {
         self.count(|o| *o == VectorOutcome::Passed)
     }
 
     /// Vectors that failed.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn failed(&self) -> usize {
         self.count(|o| matches!(o, VectorOutcome::Failed(_)))
     }
 
     /// Vectors skipped (deviations, unsupported parts).
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn skipped(&self) -> usize {
         self.count(|o| matches!(o, VectorOutcome::Skipped(_)))
     }
 
     /// The names of the vectors that failed.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn failures(&self) -> Vec<&str> {
         self.results
             .iter()
@@ -332,6 +344,7 @@ impl fmt::Display for KitReport {
 
 impl Vector {
     /// The vector at `path`.
+    /// [Example](crate::trace::kit#check-your-implementation).
     pub fn at(path: &Path) -> Self {
         Vector {
             name: path

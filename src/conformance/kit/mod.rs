@@ -133,37 +133,49 @@ pub trait Implementation: 'static {
 
     /// Runs a whole replay (the harness calls this once, around all the
     /// steps): e.g. inside a fresh context.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn enter(&self, replay: &mut dyn FnMut()) -> Result<(), String> {
         replay();
         Ok(())
     }
 
     /// Ends the replay: close the loop, break cycles.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn finish(&self) {}
 
     /// A problem the implementation noticed since the last call (e.g. its
     /// loop reported an error no trace expects); it fails the trace.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn take_failure(&self) -> Option<String> {
         None
     }
 
     /// `loop.create_future()`; `name` is the trace's `fN`, a hint only.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn create_future(&self, name: u8) -> Self::Future;
     /// `fut.set_result(v)`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn set_result(&self, fut: &Self::Future, value: i64) -> Result<(), Raised>;
     /// `fut.set_exception(EK)`; the same name means the same object.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn set_exception(&self, fut: &Self::Future, exc: ExceptionName) -> Result<(), Raised>;
     /// `fut.cancel(msg)`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn cancel(&self, fut: &Self::Future, msg: Option<&str>) -> bool;
     /// `fut.done()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn done(&self, fut: &Self::Future) -> bool;
     /// `fut.cancelled()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn cancelled(&self, fut: &Self::Future) -> bool;
     /// `fut.result()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn result(&self, fut: &Self::Future) -> Result<i64, Raised>;
     /// `fut.exception()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn exception(&self, fut: &Self::Future) -> Result<Option<ExceptionName>, Raised>;
     /// `fut.add_done_callback(cb, context=ctx)`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn add_done_callback(
         &self,
         fut: &Self::Future,
@@ -171,54 +183,71 @@ pub trait Implementation: 'static {
         ctx: Option<&Self::Context>,
     );
     /// `fut.remove_done_callback(cb)`: how many registrations it removed.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn remove_done_callback(&self, fut: &Self::Future, cb: &DoneCallback<Self::Future>) -> usize;
 
     /// Sets the one context variable in the current context.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn set_var(&self, value: i64);
     /// The context variable in the current context (`None`: unset).
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn var(&self) -> Option<i64>;
     /// `contextvars.copy_context()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn copy_context(&self) -> Self::Context;
 
     /// `loop.create_task(coro)`: the coroutine follows `script` (KIT-4);
     /// `name` is the trace's `tK`, a hint only.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn create_task(
         &self,
         name: u8,
         script: TaskScript<Self::Future, Self::Task>,
     ) -> Result<Self::Task, String>;
     /// `task.cancel(msg)`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn cancel_task(&self, task: &Self::Task, msg: Option<&str>) -> bool;
     /// `task.done()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn task_done(&self, task: &Self::Task) -> bool;
     /// `task.cancelled()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn task_cancelled(&self, task: &Self::Task) -> bool;
     /// `task.cancelling()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn cancelling(&self, task: &Self::Task) -> u32;
     /// `task.uncancel()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn uncancel(&self, task: &Self::Task) -> u32;
 
     /// One loop iteration (KIT-5).
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn step(&self) -> Result<(), String>;
     /// How many callbacks are ready now.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn ready(&self) -> usize;
     /// `loop.stop()`.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn stop(&self);
     /// `loop.run_forever()`, but refusing to wait forever and giving up
     /// after `limit` iterations without a stop.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn run_forever(&self, limit: usize) -> RunForever;
 
     /// A future with its resolver (the write half; needs `RESOLVERS`).
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn create_future_with_resolver(&self, name: u8) -> Self::Future {
         self.create_future(name)
     }
     /// The resolver's `set_result`: `Err(v)` hands the value back when the
     /// future was already done. Called at most once per future.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn resolver_set_result(&self, fut: &Self::Future, value: i64) -> Result<(), i64> {
         let _ = (fut, value);
         Ok(())
     }
     /// The resolver's `set_exception`, handing the exception back likewise.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn resolver_set_exception(
         &self,
         fut: &Self::Future,
@@ -228,6 +257,7 @@ pub trait Implementation: 'static {
         Ok(())
     }
     /// Drops the resolver unused.
+    /// [Example](CrateImplementation): this crate's own implementation.
     fn drop_resolver(&self, fut: &Self::Future) {
         let _ = fut;
     }
@@ -259,11 +289,13 @@ impl<F> DoneCallback<F> {
     }
 
     /// `K` of `cK`: callbacks with the same name are the same callback.
+    /// [Example](CrateImplementation), whose callbacks call it.
     pub fn name(&self) -> u8 {
         self.name
     }
 
     /// Calls the callback with the future that is done.
+    /// [Example](CrateImplementation), whose callbacks call it.
     pub fn call(&self, fut: &F) {
         if let Some(host) = self.host.upgrade() {
             host.call(self.name, fut);
@@ -330,12 +362,14 @@ impl<F, T> TaskScript<F, T> {
 
     /// The awaitables by trace name, in order (for implementations that
     /// work with names).
+    /// [Example](CrateImplementation), whose tasks run a script.
     pub fn awaits(&self) -> &[Awaitable] {
         &self.awaits
     }
 
     /// The awaitable the next [`report`](Self::report) is about (`None`
     /// once all are awaited or the coroutine returned).
+    /// [Example](CrateImplementation), whose tasks run a script.
     pub fn current(&self) -> Option<Awaitable> {
         self.awaits
             .get(self.position)
@@ -346,6 +380,7 @@ impl<F, T> TaskScript<F, T> {
     /// The next thing to await, looked up when asked (a task may await
     /// itself); `None` when the coroutine returns now (after the last
     /// await the harness records `tK:end`).
+    /// [Example](CrateImplementation), whose tasks run a script.
     pub fn next_awaitable(&mut self) -> Option<Awaited<F, T>> {
         let host = self.host.upgrade()?;
         if self.ended {
@@ -363,6 +398,7 @@ impl<F, T> TaskScript<F, T> {
 
     /// Reports what awaiting the current awaitable gave; true when the
     /// coroutine goes on (a value), false when it returns (an error).
+    /// [Example](CrateImplementation), whose tasks run a script.
     pub fn report(&mut self, outcome: Result<Value, Raised>) -> bool {
         let (Some(host), Some(a)) = (self.host.upgrade(), self.awaits.get(self.position)) else {
             return false;
