@@ -1,13 +1,19 @@
-//! W1–W5 of this crate as a plain program for instruction counting:
-//! `workloads W<n> <operations>` runs one workload that many times.
-//! `benches/callgrind.sh` runs it under valgrind's callgrind at two lengths
-//! and prints the difference per operation, which cancels start-up costs.
+//! W1–W5 as a plain program for instruction counting:
+//! `workloads [IMPL] W<n> <operations>` runs one workload that many times
+//! on IMPL: `crate` (this crate, the default), `tokio`, `futures`, `floor`
+//! (the physical floors) or `sketch` (an asyncio-shaped sketch,
+//! `sketch.rs`). `benches/callgrind.sh` runs it under valgrind's callgrind
+//! at two lengths and prints the difference per operation, which cancels
+//! start-up costs.
 
 use std::cell::Cell;
 use std::hint::black_box;
 use std::rc::Rc;
 
 use asyncio_future::{Callback, EventLoop, Future, FutureError};
+
+mod peers;
+mod sketch;
 
 const BATCH: u64 = 1000;
 
@@ -16,7 +22,7 @@ fn iterate(lp: &EventLoop) {
     lp.run_forever().unwrap();
 }
 
-fn batched(n: u64, mut run_batch: impl FnMut(u64)) {
+pub(crate) fn batched(n: u64, mut run_batch: impl FnMut(u64)) {
     let mut left = n;
     while left > 0 {
         let k = left.min(BATCH);
@@ -90,23 +96,34 @@ fn w5(n: u64) {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(w), Some(n)) = (args.next(), args.next()) else {
-        eprintln!("usage: workloads W1|W2|W3|W4|W5 OPERATIONS");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a.starts_with('W')) {
+        args.insert(0, "crate".to_owned());
+    }
+    let [imp, w, n] = &args[..] else {
+        eprintln!("usage: workloads [crate|tokio|futures|floor|sketch] W1|W2|W3|W4|W5 OPERATIONS");
         std::process::exit(2);
     };
     let Ok(n) = n.parse::<u64>() else {
         eprintln!("workloads: OPERATIONS must be a number, got {n:?}");
         std::process::exit(2);
     };
-    match w.as_str() {
-        "W1" => w1(n),
-        "W2" => w2(n),
-        "W3" => w3(n),
-        "W4" => w4(n),
-        "W5" => w5(n),
-        _ => {
-            eprintln!("workloads: unknown workload {w:?}");
+    if !matches!(w.as_str(), "W1" | "W2" | "W3" | "W4" | "W5") {
+        eprintln!("workloads: unknown workload {w:?}");
+        std::process::exit(2);
+    }
+    match (imp.as_str(), w.as_str()) {
+        ("crate", "W1") => w1(n),
+        ("crate", "W2") => w2(n),
+        ("crate", "W3") => w3(n),
+        ("crate", "W4") => w4(n),
+        ("crate", _) => w5(n),
+        ("tokio", w) => peers::tokio(w, n),
+        ("futures", w) => peers::futures(w, n),
+        ("floor", w) => peers::floor(w, n),
+        ("sketch", w) => sketch::sketch(w, n),
+        (other, _) => {
+            eprintln!("workloads: unknown implementation {other:?}");
             std::process::exit(2);
         }
     }
