@@ -1,5 +1,5 @@
-//! Issue 6: this crate against tokio, futures and two physical floors, in
-//! one criterion run (`cargo bench --bench compare`). CPython-C and uvloop
+//! This crate against tokio, futures and two physical floors, in
+//! one criterion run (`cargo bench -p asyncio-future-benches --bench compare`). CPython-C and uvloop
 //! come from `benches/cpython_bench.py`; `benches/report.py` merges both into
 //! one table with ratios.
 //!
@@ -8,7 +8,7 @@
 //! batch of `BATCH` operations shares one loop iteration (as the Python
 //! script does), so criterion's median is already ns/op.
 //!
-//! Mapping of the workloads (W1..W6 as issue 6 defines them):
+//! Mapping of the workloads (W1..W6):
 //!
 //! | | this crate | tokio (current_thread + LocalSet) | futures (LocalPool) | floor |
 //! |--|--|--|--|--|
@@ -644,7 +644,8 @@ fn report_w6() {
     }
     json.push_str("}}\n");
     let dir = std::path::PathBuf::from(
-        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()),
+        std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").into()),
     )
     .join("criterion");
     if std::fs::create_dir_all(&dir).is_ok() {

@@ -2,7 +2,7 @@
 """Merge the Rust and Python benchmark results of issue 6 into one table.
 
 Inputs:
-  * criterion's estimates from ``cargo bench --bench compare``:
+  * criterion's estimates from ``cargo bench -p asyncio-future-benches --bench compare``:
     ``<target>/criterion/W<k>/<system>/new/estimates.json`` (median, ns/op)
     and ``<target>/criterion/w6.json`` (W6 bytes per future);
   * the JSON of ``python3 benches/cpython_bench.py --json FILE``.

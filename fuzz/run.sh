@@ -17,7 +17,7 @@
 #
 # A crash, timeout or out-of-memory input is minimised (`cargo fuzz tmin`)
 # into fuzz/regressions/TARGET/, which `cargo test` replays
-# (tests/fuzz_replay.rs), and the script exits non-zero. It prints, per
+# (verification/harness/tests/fuzz_replay.rs), and the script exits non-zero. It prints, per
 # target, the time, executions, executions per second and libFuzzer's final
 # coverage (`cov:` edges, `ft:` features). Logs: fuzz/logs/.
 set -euo pipefail

@@ -51,4 +51,14 @@ for py in "${interpreters[@]}"; do
             case $(tail -n 1 "$work/$impl-$version.txt") in *" 0 failed") ;; *) echo "python/ci.sh: vectors fail under --impl $impl on 3.11" >&2; exit 1 ;; esac
         fi
     done
+    # The binding as an implementation under test of the replayer protocol
+    # (spec/trace-format.md section 6): the hand-written vectors and every
+    # 20th random one, one process per trace.
+    if [ "$version" = 3.11 ]; then
+        ft=${FUTURE_TRACE:-${CARGO_TARGET_DIR:-target}/release/future-trace}
+        [ -x "$ft" ] || cargo build -q --release --bin future-trace
+        sample=$(ls tests/vectors/*.trace | awk '!/\/random-/ || NR % 20 == 0')
+        # shellcheck disable=SC2086
+        "$ft" check --replayer "$env/bin/python verification/cpython_oracle.py run --impl rust -" --jobs 2 $sample | tail -n 1
+    fi
 done

@@ -375,6 +375,7 @@ impl CtxRef {
 /// assert_eq!(ctx.run(|| var.get()).unwrap(), Some(1));
 /// assert_eq!(var.get(), Some(2));
 /// ```
+#[doc = include_str!("doc/context/context.md")]
 #[derive(Clone)]
 pub struct Context(Rc<ContextInner>);
 
@@ -385,7 +386,7 @@ struct ContextInner {
 }
 
 impl Context {
-    /// A new, empty context (`contextvars.Context()`).
+    /// A new, empty context (`contextvars.Context()`). [Example](Context#examples).
     pub fn new() -> Self {
         Self::from_snapshot(Snapshot::default())
     }
@@ -400,7 +401,7 @@ impl Context {
 
     /// `ctx.run(f)`: runs `f` with this context as the current one; what `f`
     /// sets stays in this context. Errors when the context is already
-    /// entered ("cannot enter context: ... is already entered").
+    /// entered ("cannot enter context: ... is already entered"). [Example](Context#examples).
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
         if self.0.entered.replace(true) {
             return Err(RuntimeError::new(
@@ -412,33 +413,33 @@ impl Context {
     }
 
     /// `ctx[var]` / `ctx.get(var)`: the value of `var` in this context, or
-    /// `None` when it has none (the variable's default is not consulted).
+    /// `None` when it has none (the variable's default is not consulted). [Example](Context#examples).
     pub fn get<T: Clone + 'static>(&self, var: &ContextVar<T>) -> Option<T> {
         let v = self.0.data.borrow().get(var.id);
         v.and_then(|v| v.downcast_ref::<T>().cloned())
     }
 
-    /// `var in ctx`.
+    /// `var in ctx`. [Example](Context#examples).
     pub fn contains<T>(&self, var: &ContextVar<T>) -> bool {
         self.0.data.borrow().get(var.id).is_some()
     }
 
-    /// `len(ctx)`: the number of variables set in this context.
+    /// `len(ctx)`: the number of variables set in this context. [Example](Context#examples).
     pub fn len(&self) -> usize {
         self.0.data.borrow().len()
     }
 
-    /// Whether no variable is set in this context.
+    /// Whether no variable is set in this context. [Example](Context#examples).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// `ctx.copy()`: a new context object sharing this one's map (O(1)).
+    /// `ctx.copy()`: a new context object sharing this one's map (O(1)). [Example](Context#examples).
     pub fn copy(&self) -> Context {
         Self::from_snapshot(self.0.data.borrow().clone())
     }
 
-    /// Whether `self` and `other` are the same context object.
+    /// Whether `self` and `other` are the same context object. [Example](Context#examples).
     pub fn ptr_eq(&self, other: &Context) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
@@ -457,7 +458,7 @@ impl fmt::Debug for Context {
 }
 
 /// `contextvars.copy_context()`: a new context object holding the current
-/// context's variables. O(1): the map is shared, not copied.
+/// context's variables. O(1): the map is shared, not copied. [Example](ContextVar#examples).
 pub fn copy_context() -> Context {
     Context::from_snapshot(current_snapshot())
 }
@@ -466,6 +467,7 @@ pub fn copy_context() -> Context {
 /// the code runs in.
 ///
 /// Clones are the same variable.
+#[doc = include_str!("doc/context/context_var.md")]
 pub struct ContextVar<T> {
     id: u64,
     name: Rc<str>,
@@ -488,7 +490,7 @@ where
 }
 
 impl<T: Clone + 'static> ContextVar<T> {
-    /// A new variable with no default.
+    /// A new variable with no default. [Example](ContextVar#examples).
     pub fn new(name: &str) -> Self {
         ContextVar {
             id: next_id(),
@@ -498,7 +500,7 @@ impl<T: Clone + 'static> ContextVar<T> {
         }
     }
 
-    /// A new variable with a default, returned by `get` when unset.
+    /// A new variable with a default, returned by `get` when unset. [Example](ContextVar#examples).
     pub fn with_default(name: &str, default: T) -> Self {
         ContextVar {
             default: Some(default),
@@ -506,13 +508,13 @@ impl<T: Clone + 'static> ContextVar<T> {
         }
     }
 
-    /// The variable's name.
+    /// The variable's name. [Example](ContextVar#examples).
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// `var.get()`: the value in the current context, else the default,
-    /// else `None` (CPython raises `LookupError`).
+    /// else `None` (CPython raises `LookupError`). [Example](ContextVar#examples).
     pub fn get(&self) -> Option<T> {
         match current_snapshot().get(self.id) {
             Some(v) => v.downcast_ref::<T>().cloned(),
@@ -521,7 +523,7 @@ impl<T: Clone + 'static> ContextVar<T> {
     }
 
     /// `var.set(value)`: sets the value in the current context and returns a
-    /// token that [`reset`](Self::reset) can undo.
+    /// token that [`reset`](Self::reset) can undo. [Example](ContextVar#examples).
     pub fn set(&self, value: T) -> Token<T> {
         let old = current_snapshot().get(self.id);
         let new: Rc<dyn Any> = Rc::new(value);
@@ -537,7 +539,7 @@ impl<T: Clone + 'static> ContextVar<T> {
 
     /// `var.reset(token)`: restores the value the variable had before the
     /// `set` that made `token`. Errors when the token was already used, was
-    /// made by another variable, or in another context.
+    /// made by another variable, or in another context. [Example](ContextVar#examples).
     pub fn reset(&self, token: &Token<T>) -> Result<(), RuntimeError> {
         if token.used.get() {
             return Err(RuntimeError::new("<Token> has already been used once"));

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::panic::Location;
 use std::sync::Arc;
 
 /// An exception object: cheap to clone, compared by identity.
@@ -44,17 +45,39 @@ impl Exception {
     /// A new exception object of the given Python-style class name with one
     /// message argument: `Exception::new("ValueError", "boom")` is
     /// `ValueError('boom')`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::new("ValueError", "boom");
+    /// assert_eq!((e.type_name(), e.message()), ("ValueError", Some("boom")));
+    /// assert_eq!(format!("{e:?}"), "ValueError('boom')");
+    /// ```
     pub fn new(type_name: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::build(type_name.into(), Some(message.into()), None)
     }
 
     /// A new exception object with no arguments: `ValueError()`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::of_type("StopIteration");
+    /// assert_eq!(e.message(), None);
+    /// assert_eq!(format!("{e:?}"), "StopIteration()");
+    /// ```
     pub fn of_type(type_name: impl Into<Cow<'static, str>>) -> Self {
         Self::build(type_name.into(), None, None)
     }
 
     /// Wraps a Rust error as an exception object. The class name is the
     /// error's type name (its last path segment), the message its `Display`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let parse = "x".parse::<i32>().unwrap_err();
+    /// let e = Exception::from_error(parse.clone());
+    /// assert_eq!(e.type_name(), "ParseIntError");
+    /// assert_eq!(e.message(), Some(parse.to_string().as_str()));
+    /// ```
     pub fn from_error<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
         let full = std::any::type_name::<E>();
         let short = full.rsplit("::").next().unwrap_or(full).to_owned();
@@ -75,21 +98,46 @@ impl Exception {
     }
 
     /// The class name, e.g. `"ValueError"`.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// assert_eq!(Exception::new("KeyError", "k").type_name(), "KeyError");
+    /// ```
     pub fn type_name(&self) -> &str {
         &self.0.type_name
     }
 
     /// The message argument, if the exception was created with one.
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// assert_eq!(Exception::new("KeyError", "k").message(), Some("k"));
+    /// assert_eq!(Exception::of_type("KeyError").message(), None);
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.0.message.as_deref()
     }
 
     /// Whether `self` and `other` are the same exception object (Python `is`).
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let a = Exception::new("ValueError", "x");
+    /// assert!(a.is(&a.clone()));
+    /// assert!(!a.is(&Exception::new("ValueError", "x"))); // equal, not the same object
+    /// ```
     pub fn is(&self, other: &Exception) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// The wrapped Rust error, when made with [`Exception::from_error`].
+    ///
+    /// ```
+    /// use asyncio_future::Exception;
+    /// let e = Exception::from_error(std::fmt::Error);
+    /// assert!(e.downcast_ref::<std::fmt::Error>().is_some());
+    /// assert!(Exception::of_type("Error").downcast_ref::<std::fmt::Error>().is_none());
+    /// ```
     pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.0.source.as_deref().and_then(|e| e.downcast_ref::<E>())
     }
@@ -178,6 +226,13 @@ impl InvalidStateError {
     }
 
     /// The message, e.g. `"Result is not set."` or `"invalid state"`.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let fut = EventLoop::new().create_future::<()>();
+    /// let Err(FutureError::InvalidState(e)) = fut.result() else { unreachable!() };
+    /// assert_eq!(e.message(), "Result is not set.");
+    /// ```
     pub fn message(&self) -> &'static str {
         self.message
     }
@@ -200,6 +255,12 @@ pub struct CancelledError {
 
 impl CancelledError {
     /// A `CancelledError` with the given message (`None`: no arguments).
+    ///
+    /// ```
+    /// use asyncio_future::CancelledError;
+    /// assert_eq!(format!("{:?}", CancelledError::new(Some("bye"))), "CancelledError('bye')");
+    /// assert_eq!(format!("{:?}", CancelledError::new(None)), "CancelledError()");
+    /// ```
     pub fn new(message: Option<&str>) -> Self {
         CancelledError {
             message: message.map(Arc::from),
@@ -211,6 +272,11 @@ impl CancelledError {
     }
 
     /// The cancel message, if `cancel` was given one.
+    ///
+    /// ```
+    /// use asyncio_future::CancelledError;
+    /// assert_eq!(CancelledError::new(Some("bye")).message(), Some("bye"));
+    /// ```
     pub fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
@@ -256,6 +322,13 @@ impl RuntimeError {
     }
 
     /// The message, e.g. `"Event loop is closed"`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// lp.close().unwrap();
+    /// assert_eq!(lp.call_soon(|| {}).unwrap_err().message(), "Event loop is closed");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -290,6 +363,14 @@ impl FutureError {
     /// Converts the error into an exception object, as Python would see the
     /// raised value: `Exception` gives the stored object itself, the other
     /// variants a new object of the matching class.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let fut = EventLoop::new().create_future::<()>();
+    /// fut.cancel(None);
+    /// let e = fut.result().unwrap_err().into_exception();
+    /// assert_eq!(e.type_name(), "CancelledError");
+    /// ```
     pub fn into_exception(self) -> Exception {
         match self {
             FutureError::Exception(e) => e,
@@ -303,6 +384,11 @@ impl FutureError {
     }
 
     /// Whether this is a `CancelledError`.
+    ///
+    /// ```
+    /// use asyncio_future::{CancelledError, FutureError};
+    /// assert!(FutureError::from(CancelledError::new(None)).is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, FutureError::Cancelled(_))
     }
@@ -384,7 +470,8 @@ from_std_errors!(
 
 /// The context the exception handler receives, like CPython's `context`
 /// dict: a message and, when they apply, the exception, the future and
-/// the handle (as their reprs).
+/// the handle (as their reprs), and in debug mode where the object the
+/// report is about was created.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ErrorContext {
@@ -397,34 +484,81 @@ pub struct ErrorContext {
     pub future: Option<String>,
     /// The repr of the handle whose callback failed.
     pub handle: Option<String>,
+    /// CPython's `source_traceback`: where the future, task or handle the
+    /// report is about was created, when it was created in debug mode
+    /// ([`EventLoop::set_debug`](crate::EventLoop::set_debug)). One frame:
+    /// the caller of `create_future`, `create_task`, `call_soon`, ...
+    pub source_traceback: Option<&'static Location<'static>>,
 }
 
 impl ErrorContext {
     /// A context with only a message.
+    ///
+    /// ```
+    /// use asyncio_future::ErrorContext;
+    /// let ctx = ErrorContext::new("callback failed");
+    /// assert_eq!(ctx.message, "callback failed");
+    /// assert!(ctx.exception.is_none() && ctx.future.is_none());
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         ErrorContext {
             message: message.into(),
             exception: None,
             future: None,
             handle: None,
+            source_traceback: None,
         }
     }
+
+    /// The text CPython's default handler logs; `handle_site` is the
+    /// creation site of the handle running, which it shows as
+    /// `handle_traceback` when the context has no `source_traceback`.
+    pub(crate) fn shown_with(&self, handle_site: Option<&'static Location<'static>>) -> Shown<'_> {
+        Shown(self, handle_site)
+    }
+}
+
+/// An [`ErrorContext`] as the default handler shows it.
+pub(crate) struct Shown<'a>(&'a ErrorContext, Option<&'static Location<'static>>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Shown(context, handle_site) = self;
+        f.write_str(&context.message)?;
+        // CPython logs the keys in sorted order, the exception last.
+        if let Some(fut) = &context.future {
+            write!(f, "\nfuture: {fut}")?;
+        }
+        if let Some(h) = &context.handle {
+            write!(f, "\nhandle: {h}")?;
+        }
+        match (context.source_traceback, handle_site) {
+            (Some(site), _) => write_frames(f, "source_traceback: Object", site)?,
+            (None, Some(site)) => write_frames(f, "handle_traceback: Handle", site)?,
+            (None, None) => {}
+        }
+        if let Some(e) = &context.exception {
+            write!(f, "\n{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A creation site in the layout of CPython's `traceback.format_list`,
+/// without the function name and source line a `Location` does not have.
+fn write_frames(f: &mut fmt::Formatter<'_>, what: &str, site: &Location<'_>) -> fmt::Result {
+    write!(
+        f,
+        "\n{what} created at (most recent call last):\n  File \"{}\", line {}",
+        site.file(),
+        site.line()
+    )
 }
 
 /// The text CPython's default exception handler logs.
 impl fmt::Display for ErrorContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(fut) = &self.future {
-            write!(f, "\nfuture: {fut}")?;
-        }
-        if let Some(h) = &self.handle {
-            write!(f, "\nhandle: {h}")?;
-        }
-        if let Some(e) = &self.exception {
-            write!(f, "\n{e}")?;
-        }
-        Ok(())
+        self.shown_with(None).fmt(f)
     }
 }
 

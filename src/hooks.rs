@@ -29,7 +29,7 @@ pub struct RemoteStats {
     /// Times the loop blocked on the condition variable.
     pub waits: usize,
     /// Times a submitter notified the condition variable (only when the
-    /// loop was waiting on it: `THREAD-WAKE-3`).
+    /// loop was waiting on it: [`THREAD-WAKE-3`](crate#the-spec-and-conformance)).
     pub notified: usize,
 }
 
@@ -112,7 +112,7 @@ pub(crate) trait IdleQueue {
     }
 }
 
-/// The loop's idle wait (spec `THREAD-WAKE-1`, `THREAD-WAKE-3`): waits on
+/// The loop's idle wait (spec [`THREAD-WAKE-1`](crate#the-spec-and-conformance), [`THREAD-WAKE-3`](crate#the-spec-and-conformance)): waits on
 /// `ready` while the queue is idle, deciding under the lock the producers
 /// push under and again after every wake-up, and marking the queue
 /// *waiting* under that lock before each wait (producers notify only a

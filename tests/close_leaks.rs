@@ -41,7 +41,7 @@ fn test_cancelling_a_task_destroyed_by_close_leaks_nothing() {
             let var = ContextVar::new("held by the task's context");
             var.set(Counted::new(&live));
             let lp = EventLoop::with_virtual_clock();
-            lp.set_exception_handler(Some(|_: &EventLoop, _: &ErrorContext| {}));
+            lp.set_exception_handler(|_: &EventLoop, _: &ErrorContext| {});
             let fut = lp.create_future::<i32>();
             let awaited = fut.clone();
             let sentinel = Counted::new(&live);

@@ -156,7 +156,7 @@ fn test_callback_sets_are_discarded_between_callbacks() {
         })
         .unwrap();
     }
-    lp.set_exception_handler(Some(|_: &EventLoop, _: &asyncio_future::ErrorContext| {}));
+    lp.set_exception_handler(|_: &EventLoop, _: &asyncio_future::ErrorContext| {});
     lp.stop();
     lp.run_forever().unwrap();
     assert_eq!(

@@ -213,8 +213,29 @@ fn test_exception_handler_set_get_and_restore_default() {
     assert!(lp.get_exception_handler().is_some());
     lp.call_exception_handler(&asyncio_future::ErrorContext::new("hello"));
     assert_eq!(reports.messages(), ["hello"]);
-    lp.set_exception_handler(None::<fn(&EventLoop, &asyncio_future::ErrorContext)>);
+    lp.set_exception_handler(None);
     assert!(lp.get_exception_handler().is_none());
+}
+
+#[test]
+fn test_exception_handler_got_is_set_again() {
+    // LOOP-HANDLER-1: what get_exception_handler returns can be set again,
+    // as it is or unwrapped, and is the same handler.
+    let lp = EventLoop::new();
+    let reports = Reports::install(&lp);
+    let saved = lp.get_exception_handler();
+    lp.set_exception_handler(None);
+    lp.set_exception_handler(saved.clone());
+    let again = lp.get_exception_handler().expect("a handler");
+    assert!(std::rc::Rc::ptr_eq(&again, saved.as_ref().unwrap()));
+    lp.set_exception_handler(None);
+    lp.set_exception_handler(again);
+    lp.call_exception_handler(&asyncio_future::ErrorContext::new("back"));
+    assert_eq!(reports.messages(), ["back"]);
+    fn ignore(_: &EventLoop, _: &asyncio_future::ErrorContext) {}
+    lp.set_exception_handler(ignore);
+    lp.call_exception_handler(&asyncio_future::ErrorContext::new("ignored"));
+    assert_eq!(reports.messages(), ["back"]);
 }
 
 thread_local! {

@@ -8,7 +8,7 @@
 //! (cancelling it cancels the children: directly, through a task awaiting
 //! it, nested; refused once the children are done), FN-GATHER-5 (a future
 //! given twice), FN-GATHER-6 (outcomes after the end are retrieved),
-//! FN-GATHER-7 (`return_exceptions`).
+//! FN-GATHER-7 (`return_exceptions`; a cancelled task's item, TASK-RESULT-2).
 
 mod functions_support;
 
@@ -323,6 +323,29 @@ async fn gather_of_shields(log: Log) -> Result<(), FutureError> {
     Ok(())
 }
 
+async fn gather_return_exceptions_cancelled_task(log: Log) -> Result<(), FutureError> {
+    let lp = log.lp();
+    let t = spawn(async {
+        asyncio_future::sleep(5.0).await?;
+        Ok(5)
+    });
+    let f = lp.create_future::<i64>();
+    let ct = t.clone();
+    lp.call_later(1.0, move || {
+        ct.cancel(Some("tmsg"));
+    })?;
+    let cf = f.clone();
+    lp.call_later(1.0, move || {
+        cf.cancel(Some("fmsg"));
+    })?;
+    let all = gather_outcomes(&lp, [t.future().clone(), f])?;
+    log.log(format!("gather -> {}", show_items(&all.await?)));
+    if let Err(e) = t.result() {
+        log.log(format!("t.result() raised {}", show(&e)));
+    }
+    Ok(())
+}
+
 #[test]
 fn gather_scenarios_match_cpython() {
     check_family(
@@ -345,6 +368,7 @@ fn gather_scenarios_match_cpython() {
             gather_return_exceptions_cancel_via_task,
             gather_timed_out_by_wait_for,
             gather_of_shields,
+            gather_return_exceptions_cancelled_task,
         ],
     );
 }

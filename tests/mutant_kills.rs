@@ -155,7 +155,10 @@ fn loop_debug_handle_debug_and_pending_task_count() {
     // LOOP-CLOSE-1 and the loop's public surfaces: its Debug, the remote
     // handle's Debug, and asyncio.all_tasks' count of tasks not yet done.
     let lp = EventLoop::new();
-    assert_eq!(format!("{lp:?}"), "<EventLoop running=false closed=false>");
+    assert_eq!(
+        format!("{lp:?}"),
+        "<EventLoop running=false closed=false debug=false>"
+    );
     assert_eq!(format!("{:?}", lp.remote()), "<LoopHandle>");
     let t = lp
         .create_task(async { Ok::<_, asyncio_future::FutureError>(1) })
@@ -164,7 +167,10 @@ fn loop_debug_handle_debug_and_pending_task_count() {
     lp.run_until_complete(&t).unwrap();
     assert_eq!(lp.pending_task_count(), 0);
     lp.close().unwrap();
-    assert_eq!(format!("{lp:?}"), "<EventLoop running=false closed=true>");
+    assert_eq!(
+        format!("{lp:?}"),
+        "<EventLoop running=false closed=true debug=false>"
+    );
 }
 
 #[test]

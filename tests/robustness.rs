@@ -199,9 +199,9 @@ fn test_panicking_task_is_reported_and_finishes_with_exception() {
 #[test]
 fn test_panicking_exception_handler_falls_back_to_default() {
     let lp = EventLoop::new();
-    lp.set_exception_handler(Some(|_: &EventLoop, _: &asyncio_future::ErrorContext| {
+    lp.set_exception_handler(|_: &EventLoop, _: &asyncio_future::ErrorContext| {
         panic!("handler bug")
-    }));
+    });
     lp.call_soon(|| panic!("cb bug")).unwrap();
     run_one(&lp); // must not unwind out of the loop
     let l = Log::default();

@@ -74,6 +74,7 @@ fn every_rule_is_named_by_a_test() {
     );
     let mut named = BTreeSet::new();
     collect(&root.join("tests"), &mut named);
+    collect(&root.join("verification/harness/tests"), &mut named);
     collect(&root.join("python/tests"), &mut named);
     let untested: Vec<_> = rules.difference(&named).collect();
     assert!(untested.is_empty(), "rules no test names: {untested:?}");

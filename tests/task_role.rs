@@ -127,7 +127,12 @@ fn test_task_role_differs_only_in_its_cells() {
             // A task's future has no resolver: its rows cannot occur.
             let differs = matches!(op, Operation::SetResult | Operation::SetException)
                 || (op == Operation::Cancel && s == StateKind::Pending)
-                || op.is_resolver();
+                || op.is_resolver()
+                || (s == StateKind::Cancelled
+                    && matches!(
+                        op,
+                        Operation::Result | Operation::Exception | Operation::Await
+                    ));
             assert_eq!(
                 lookup_for(Role::Task, s, op) != lookup(s, op),
                 differs,
@@ -135,4 +140,48 @@ fn test_task_role_differs_only_in_its_cells() {
             );
         }
     }
+}
+
+#[test]
+fn test_task_cancelled_result_hands_the_error_over_once() {
+    // TASK-RESULT-2: the first read gets the CancelledError that ended the
+    // task, with its message; later reads a bare one (CPython 3.11-3.13:
+    // `result ('early',)`, then `result ()`, `exception ()`).
+    let lp = EventLoop::new();
+    let f = lp.create_future::<u32>();
+    let task = lp.create_task(f.clone()).unwrap();
+    assert!(task.cancel(Some("early")));
+    run_all(&lp);
+    let message = |r: Result<u32, FutureError>| match r {
+        Err(FutureError::Cancelled(c)) => c.message().map(str::to_owned),
+        other => panic!("expected CancelledError, got {other:?}"),
+    };
+    assert_eq!(message(task.result()), Some("early".to_owned()));
+    assert_eq!(message(task.result()), None);
+    assert!(matches!(task.exception(), Err(FutureError::Cancelled(c)) if c.message().is_none()));
+    assert!(task.cancelled());
+}
+
+#[test]
+fn test_task_cancelled_error_goes_to_the_first_awaiting_task_only() {
+    // TASK-RESULT-2 through awaits: the first awaiter's wake-up takes the
+    // message, the second awaiter gets a bare CancelledError.
+    let lp = EventLoop::new();
+    let f = lp.create_future::<u32>();
+    let inner = lp.create_task(f.clone()).unwrap();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    for _ in 0..2 {
+        let (inner, seen) = (inner.clone(), seen.clone());
+        lp.create_task(async move {
+            if let Err(FutureError::Cancelled(c)) = inner.await {
+                seen.borrow_mut().push(c.message().map(str::to_owned));
+            }
+            Ok::<(), FutureError>(())
+        })
+        .unwrap();
+    }
+    run_one(&lp);
+    assert!(inner.cancel(Some("stop")));
+    run_all(&lp);
+    assert_eq!(*seen.borrow(), [Some("stop".to_owned()), None]);
 }

@@ -262,3 +262,25 @@ fn test_task_ref_reads_and_acts_on_its_task() {
     assert!(r.done());
     assert!(!r.cancel(None));
 }
+
+/// FUT-REPR-3: a chain of 100,000 futures, each the result of the one
+/// before, formats in bounded stack: the 101st shows `...`.
+#[test]
+fn test_finished_result_chain_of_100000_futures_repr_is_bounded() {
+    let lp = EventLoop::new();
+    let holders: Vec<Holder> = (0..100_000).map(|_| Holder(Rc::default())).collect();
+    let futures: Vec<_> = (0..100_000).map(|_| lp.create_future::<Holder>()).collect();
+    for (i, fut) in futures.iter().enumerate() {
+        if let Some(next) = futures.get(i + 1) {
+            *holders[i].0.borrow_mut() = Some(next.clone());
+        }
+        fut.set_result(holders[i].clone()).unwrap();
+    }
+    let text = format!("{:?}", futures[0]);
+    assert_eq!(text.matches("<Future finished").count(), 100);
+    assert!(text.contains("[...]"), "{text}");
+    // Unlink the chain so that dropping it does not recurse either.
+    for h in &holders {
+        h.0.borrow_mut().take();
+    }
+}

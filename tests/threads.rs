@@ -543,9 +543,9 @@ fn wrap_source_finished_before_the_wrapper_was_cancelled() {
     // to the loop's exception handler; nothing changes.
     let reports: Rc<std::cell::RefCell<Vec<ErrorContext>>> = Rc::default();
     let sink = reports.clone();
-    lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &ErrorContext| {
+    lp.set_exception_handler(move |_: &EventLoop, ctx: &ErrorContext| {
         sink.borrow_mut().push(ctx.clone())
-    }));
+    });
     let s = ConcurrentFuture::<i32>::new();
     let w = wrap_future(&s, &lp);
     w.set_result(0).unwrap();

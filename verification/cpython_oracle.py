@@ -93,6 +93,8 @@ SIGNATURES = {
     "context": ("context",),
     "step": (),
     "run": (),
+    "stop": (),
+    "run_forever": (),
     # "task" and "def" are parsed specially
 }
 USAGE = {
@@ -116,13 +118,15 @@ USAGE = {
     "context": "context kJ",
     "step": "step",
     "run": "run",
-    "task": "task tK fA fB ...",
+    "stop": "stop",
+    "run_forever": "run_forever",
+    "task": "task tK fA tB ... (futures or tasks)",
     "def": "def cK: STEP; STEP; ...",
 }
 # The resolver's steps are top-level only: a body may run several times and
 # a resolver is used once.
 RESOLVER_USES = {"resolver_set_result", "resolver_set_exception", "drop_resolver"}
-NOT_IN_BODY = {"step", "run", "def", "task", "future", "context", "future_with_resolver"} | RESOLVER_USES
+NOT_IN_BODY = {"step", "run", "run_forever", "def", "task", "future", "context", "future_with_resolver"} | RESOLVER_USES
 TASK_OR_FUTURE = {"cancel", "done", "cancelled"}
 TASK_STEPS = {"cancelling", "uncancel"}
 
@@ -238,7 +242,7 @@ def parse_simple(text, line, in_body):
         if not args:
             raise TraceError(line, "usage: %s" % USAGE["task"])
         parsed = [parse_name(args[0], "task", line)]
-        parsed += [parse_name(a, "future", line) for a in args[1:]]
+        parsed += [parse_name(a, "task" if a.startswith("t") else "future", line) for a in args[1:]]
         return Step(kind, parsed, text, line)
     sig = SIGNATURES[kind]
     if kind in TASK_OR_FUTURE and args and args[0].startswith("t"):
@@ -317,13 +321,20 @@ def parse_trace(text):
                 raise TraceError(line, "%s is already defined" % a[0])
             tasks.add(a[0])
             for f in a[1:]:
-                use_future(f, line)
+                # Version 1.1: a task defined above, or this task itself.
+                if f.startswith("t"):
+                    if f not in tasks:
+                        raise TraceError(line, "%s is not defined (it needs an earlier 'task %s ...')" % (f, f))
+                else:
+                    use_future(f, line)
         elif k == "var":
             has_var = True
         elif k in TASK_STEPS or (k in TASK_OR_FUTURE and a[0].startswith("t")):
             if a[0] not in tasks:
                 raise TraceError(line, "%s is not defined (it needs an earlier 'task %s ...')" % (a[0], a[0]))
-        elif k in ("step", "run"):
+        elif k == "stop":
+            pass
+        elif k in ("step", "run", "run_forever"):
             for name, at in body_mentions:
                 cb_first_use.setdefault(name, at)
             body_mentions.clear()
@@ -383,6 +394,14 @@ class TraceException(Exception):
     def __init__(self, name):
         super().__init__(name)
         self.trace_name = name
+
+
+class _Refused(Exception):
+    """Raised by the guarded selector: CPython would wait forever."""
+
+    def __init__(self, why):
+        super().__init__()
+        self.why = why
 
 
 class OracleBug(Exception):
@@ -497,20 +516,78 @@ class Replayer:
             raise OracleBug("event %r outside step/run" % event)
         self.events.append(event)
 
-    async def _task_body(self, tname, fnames):
-        for fname in fnames:
+    async def _task_body(self, tname, names):
+        for name in names:
+            awaited = self.tasks[name] if name.startswith("t") else self.futures[name]
             try:
-                value = await self.futures[fname]
+                value = await awaited
             except asyncio.CancelledError as e:
-                self.log("%s:%s!%s" % (tname, fname, render_cancelled(e)))
+                self.log("%s:%s!%s" % (tname, name, render_cancelled(e)))
                 return
             except TraceException as e:
-                self.log("%s:%s!%s" % (tname, fname, e.trace_name))
+                self.log("%s:%s!%s" % (tname, name, e.trace_name))
                 return
+            except RuntimeError as e:
+                # A task awaiting itself (version 1.1).
+                if "cannot await on itself" not in str(e):
+                    raise OracleBug("unexpected RuntimeError %r" % (e,))
+                self.log("%s:%s!RuntimeError" % (tname, name))
+                return
+            if name.startswith("t"):
+                if value is not None:
+                    raise OracleBug("awaited task gave %r" % (value,))
+                self.log("%s:%s=None" % (tname, name))
+                continue
             if type(value) is not int:
                 raise OracleBug("awaited value %r" % (value,))
-            self.log("%s:%s=%d" % (tname, fname, value))
+            self.log("%s:%s=%d" % (tname, name, value))
         self.log("%s:end" % tname)
+
+    def run_forever(self, st):
+        """``loop.run_forever()`` until a ``stop``. CPython would wait
+        forever when an iteration has nothing ready, no stop and no timer
+        (its selector is asked to wait with no timeout); the trace is
+        refused then, and after SETTLE_LIMIT iterations without a stop."""
+        selector = getattr(self.loop, "_selector", None)
+        if selector is None:
+            return self.run_forever_watched(st)
+        blocked, unsettled = object(), object()
+        iterations = [0]
+        select = selector.select
+
+        def guarded_select(timeout=None):
+            if timeout is None:
+                raise _Refused(blocked)
+            iterations[0] += 1
+            if iterations[0] > SETTLE_LIMIT:
+                raise _Refused(unsettled)
+            return select(timeout)
+
+        selector.select = guarded_select
+        try:
+            self.loop.run_forever()
+        except _Refused as r:
+            if r.why is blocked:
+                raise TraceError(st.line, "run_forever would wait forever: nothing is ready and nothing calls stop")
+            raise TraceError(st.line, "run_forever does not settle: no stop after %d iterations" % SETTLE_LIMIT)
+        finally:
+            del selector.select
+        if self.problems:
+            raise OracleBug("loop reported: %r" % (self.problems,))
+
+    def run_forever_watched(self, st):
+        """``run_forever`` on a loop with no selector to watch (uvloop): a
+        watchdog of one second of real time stands in for both guards."""
+        fired = []
+        watchdog = self.loop.call_later(1.0, lambda: (fired.append(True), self.loop.stop()))
+        try:
+            self.loop.run_forever()
+        finally:
+            watchdog.cancel()
+        if fired:
+            raise TraceError(st.line, "run_forever would wait forever or does not settle (no stop within 1 s)")
+        if self.problems:
+            raise OracleBug("loop reported: %r" % (self.problems,))
 
     def one_iteration(self):
         self.loop.call_soon(self.loop.stop)
@@ -552,10 +629,15 @@ class Replayer:
         if k == "task":
             self.tasks[a[0]] = self.loop.create_task(self._task_body(a[0], a[1:]))
             return "ok"
-        if k == "step" or k == "run":
+        if k == "stop":
+            self.loop.stop()
+            return "ok"
+        if k in ("step", "run", "run_forever"):
             self.events = []
             if k == "step":
                 self.one_iteration()
+            elif k == "run_forever":
+                self.run_forever(st)
             else:
                 n = 0
                 if not hasattr(self.loop, "_ready"):
@@ -762,6 +844,7 @@ class Gen:
         self.callbacks = []  # (name, has_body)
         self.contexts = []
         self.ntasks = 0
+        self.self_awaiting = set()  # tasks that await themselves
         self.used_var = False
         self.completed = set()  # futures completed by a top-level step
 
@@ -837,7 +920,24 @@ class Gen:
             return "var %d" % self.value()
         if self.v11 and self.ntasks and r < 0.85:
             return self.task_step()
+        if self.v11 and r < 0.9:
+            return "stop"
         return self.query()
+
+    def awaitable(self, task):
+        """What new task ``task`` awaits: a future; in format 1.1 also a
+        task made before or, rarely, itself. A task that awaits itself is
+        never awaited by another: CPython's C Future then raises "await
+        wasn't used with future" (a flag the self-await leaves set), which
+        its pure-Python Future does not (spec/future.md, TASK-AWAIT-1)."""
+        r = self.r.random()
+        if self.v11 and r < 0.05:
+            self.self_awaiting.add(task)
+            return task
+        others = ["t%d" % i for i in range(self.ntasks - 1) if "t%d" % i not in self.self_awaiting]
+        if self.v11 and others and r < 0.3:
+            return self.r.choice(others)
+        return self.future(self.r.choice(["pending", "pending", "done"]))
 
     def task_step(self):
         t = "t%d" % self.r.randrange(self.ntasks)
@@ -875,10 +975,14 @@ class Gen:
         if r < 0.82 and self.ntasks < 5:
             name = "t%d" % self.ntasks
             self.ntasks += 1
-            fs = [self.future(self.r.choice(["pending", "pending", "done"])) for _ in range(self.r.randint(1, 3))]
-            return "task %s %s" % (name, " ".join(fs))
+            awaits = [self.awaitable(name) for _ in range(self.r.randint(1, 3))]
+            return "task %s %s" % (name, " ".join(awaits))
         if self.v11 and self.ntasks and r < 0.87:
             return self.task_step()
+        if self.v11 and r < 0.89:
+            return "stop"
+        if self.v11 and r < 0.92:
+            return "run_forever"
         if r < 0.92:
             return "step"
         return "run"
@@ -956,8 +1060,9 @@ def main(argv=None):
     p_gen.add_argument("--count", type=int, required=True)
     p_gen.add_argument("--out", required=True, metavar="DIR")
     p_gen.add_argument("--format", choices=["1", "1.1"], default="1",
-                       help="1.1 also draws the task steps (cancel tK, done tK, cancelled tK, cancelling tK, "
-                       "uncancel tK); the default keeps version 1's output for every seed")
+                       help="1.1 also draws the steps of version 1.1 (cancel tK, done tK, cancelled tK, cancelling tK, "
+                       "uncancel tK, tasks awaiting tasks or themselves, stop, run_forever); the default keeps "
+                       "version 1's output for every seed")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)

@@ -6,10 +6,11 @@
 # `hooks::callback_order`), in its own target directory (target/mutant, so
 # the normal build is not invalidated), and checks that each harness catches
 # it, i.e. FAILS:
-#   1. the proptest state machine, crate vs model   (tests/model_proptest.rs)
-#   2. the quickcheck FIFO property on the crate     (tests/model_quickcheck.rs)
-#   3. the exhaustive bounded check                   (tests/exhaustive.rs,
-#      debug build, its debug depth)
+#   1. the proptest state machine, crate vs model   (model_proptest)
+#   2. the quickcheck FIFO property on the crate     (model_quickcheck)
+#   3. the exhaustive bounded check                   (exhaustive, debug
+#      build, its debug depth)
+# (all three in verification/harness/tests/, package asyncio-future-harness)
 # A harness counts as having caught the mutant only if it exits non-zero AND
 # its output shows its own failure report (not a build error). Prints what
 # each found. Exit 0 only when all three caught it.
@@ -24,7 +25,7 @@ export PROPTEST_DISABLE_FAILURE_PERSISTENCE=1
 
 start=$(date +%s)
 echo "=== building the mutant (RUSTFLAGS=\"$RUSTFLAGS\", CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-if ! cargo test --no-run --test model_proptest --test model_quickcheck --test exhaustive 2>&1 | tail -3; then
+if ! cargo test -p asyncio-future-harness --no-run --test model_proptest --test model_quickcheck --test exhaustive 2>&1 | tail -3; then
     echo "FAIL: the mutant does not build" >&2
     exit 1
 fi
@@ -56,19 +57,19 @@ run() {
 
 # 1. proptest: print the shrunk counterexample (the last report).
 if run "proptest state machine (crate vs model)" "the crate and the model differ" \
-    test --test model_proptest; then
+    test -p asyncio-future-harness --test model_proptest; then
     awk '/^Test failed: /{buf=""; on=1} on&&/^minimal failing input/{on=0} on{buf=buf $0 "\n"} END{printf "%s", buf}' "$log" | sed 's/^/    /'
 fi
 
 # 2. quickcheck: the FIFO property on the crate.
 if run "quickcheck FIFO property (crate)" "expected the registrations" \
-    test --test model_quickcheck crate_fifo; then
+    test -p asyncio-future-harness --test model_quickcheck crate_fifo; then
     grep -A 30 "TEST FAILED" "$log" | grep -v "^note:" | sed '/^$/q' | sed 's/^/    /'
 fi
 
 # 3. exhaustive: the shortest counterexample (breadth-first).
 if run "exhaustive bounded check" "exhaustive check failed" \
-    test --test exhaustive; then
+    test -p asyncio-future-harness --test exhaustive; then
     grep -A 30 "exhaustive check failed" "$log" | sed '/^$/q' | sed 's/^/    /'
 fi
 

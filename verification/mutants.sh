@@ -17,7 +17,8 @@
 # MUTANTS_JOBS=2 (see spec/verification.md). It stays out of .ci/run for
 # that reason.
 #
-# The test selection is the fast, strong part of the suite with the
+# The test selection is the fast, strong part of the suite (the crate's
+# own tests and verification/harness's) with the
 # property tests turned down (a hang counts as caught through the
 # timeout). src/hooks.rs, the test switches, is not mutated: in a normal
 # build its hooks are empty.
@@ -35,9 +36,10 @@ tests=(--test state_table --test conformance --test callbacks --test tasks
        --test model_proptest --test exhaustive --test threads
        --test mutant_kills --test task_table --test task_role --test scheduler
        --test context_map --test timers --test task_surface --test resolver
-       --test concurrent_await --test inspect --test task_names)
+       --test concurrent_await --test inspect --test task_names --test self_await)
 exclude='remote_stats|RemoteQueue::counters'
-mutants=(cargo mutants --timeout "${MUTANTS_TIMEOUT:-30}" -j "${MUTANTS_JOBS:-1}" -E "$exclude")
+mutants=(cargo mutants --test-package asyncio-future --test-package asyncio-future-harness
+         --timeout "${MUTANTS_TIMEOUT:-30}" -j "${MUTANTS_JOBS:-1}" -E "$exclude")
 
 files=("$@")
 [ "${#files[@]}" -gt 0 ] || files=(future/table.rs future/task_table.rs future/task_state.rs

@@ -6,9 +6,9 @@
 //! linear) and prints Markdown tables (the README's).
 //!
 //! ```text
-//! cargo bench --bench scaling                 # everything (several minutes)
-//! SCALING_CASES=timer_churn,ctx_get cargo bench --bench scaling
-//! SCALING_MAX=5 SCALING_PYTHON=0 cargo bench --bench scaling
+//! cargo bench -p asyncio-future-benches --bench scaling     # everything (several minutes)
+//! SCALING_CASES=timer_churn,ctx_get cargo bench -p asyncio-future-benches --bench scaling
+//! SCALING_MAX=5 SCALING_PYTHON=0 cargo bench -p asyncio-future-benches --bench scaling
 //! target/release/deps/scaling-* <case> <N>    # one point (what the driver runs)
 //! ```
 
@@ -135,7 +135,7 @@ fn main() {
     let python = std::env::var("SCALING_PYTHON").map_or(true, |v| v != "0");
     let sizes: Vec<usize> = (0..=max).map(|e| 10usize.pow(e)).collect();
     let me = vec![std::env::current_exe().unwrap().display().to_string()];
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/scaling_cpython.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scaling_cpython.py");
     let py = vec!["python3".to_string(), script.to_string()];
 
     let mut header = String::from("| case | impl |");

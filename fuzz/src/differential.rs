@@ -9,10 +9,12 @@
 //! never names its own callback, and a `def` comes before any use of its
 //! callback, so the callbacks that bodies add form an acyclic graph. With
 //! at most six callbacks and three steps per body, every `run` stays far
-//! inside both sides' limits (the model has no resource budgets).
+//! inside both sides' limits (the model has no resource budgets). A
+//! `run_forever` that would wait forever, or never meets a `stop`, is
+//! refused by both at the same step.
 
 use arbitrary::{Arbitrary, Unstructured};
-use asyncio_future::trace::{self, Step};
+use asyncio_future::trace::{self, Awaitable, Step};
 
 const FUTURES: u8 = 6;
 const CALLBACKS: u8 = 6;
@@ -42,10 +44,21 @@ enum Gen {
     Task(u8, Vec<u8>),
     Step,
     Run,
+    Stop,
+    RunForever,
 }
 
 fn f(n: u8) -> u8 {
     n % FUTURES
+}
+
+/// A future, or with the top bit set a task (possibly the task itself).
+fn awaitable(n: u8) -> Awaitable {
+    if n & 0x80 == 0 {
+        Awaitable::Future(f(n))
+    } else {
+        Awaitable::Task((n & 0x7f) % TASKS)
+    }
 }
 
 fn c(n: u8) -> u8 {
@@ -83,9 +96,15 @@ impl Gen {
             Gen::Def(..) => return None,
             Gen::Var(v) => Step::Var(i64::from(*v)),
             Gen::Context(k) => Step::Context(k % CONTEXTS),
-            Gen::Task(t, fs) => Step::Task(t % TASKS, fs.iter().take(4).map(|n| f(*n)).collect()),
+            Gen::Task(t, fs) => Step::Task(
+                t % TASKS,
+                fs.iter().take(4).map(|n| awaitable(*n)).collect(),
+            ),
             Gen::Step => Step::Step,
             Gen::Run => Step::Run,
+            Gen::Stop => Step::Stop,
+            Gen::RunForever if !in_body => Step::RunForever,
+            Gen::RunForever => return None,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The fuzz targets of `asyncio-future` as plain functions.
 //!
 //! Each `fuzz_targets/NAME.rs` is one line calling [`NAME`](crate) with
-//! libFuzzer's bytes; `tests/fuzz_replay.rs` in the main crate calls the same
+//! libFuzzer's bytes; `verification/harness/tests/fuzz_replay.rs` calls the same
 //! functions with every committed corpus and regression file, on stable and
 //! without libFuzzer. A target "fails" by panicking (outside the deliberate
 //! panics it raises inside callbacks and tasks, which the crate catches).

@@ -29,15 +29,33 @@ impl<T> std::fmt::Debug for ConcurrentAwait<T> {
     }
 }
 
-/// `fut.await`: see [`ConcurrentAwait`].
+/// `fut.await`: see [`ConcurrentAwait`]. Any executor can await it; here a
+/// minimal `block_on` made of std parts (tokio's `block_on` is tested in
+/// `verification/harness/tests/concurrent_await.rs`).
 ///
 /// ```
 /// use asyncio_future::ConcurrentFuture;
+/// # use std::future::{Future as _, IntoFuture};
+/// # use std::sync::Arc;
+/// # use std::task::{Context, Poll, Wake, Waker};
+/// # struct Unpark(std::thread::Thread);
+/// # impl Wake for Unpark {
+/// #     fn wake(self: Arc<Self>) { self.0.unpark() }
+/// # }
+/// # fn block_on<F: IntoFuture>(fut: F) -> F::Output {
+/// #     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+/// #     let mut fut = std::pin::pin!(fut.into_future());
+/// #     loop {
+/// #         match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+/// #             Poll::Ready(out) => return out,
+/// #             Poll::Pending => std::thread::park(),
+/// #         }
+/// #     }
+/// # }
 /// let fut = ConcurrentFuture::<i32>::new();
 /// let setter = fut.clone();
 /// let worker = std::thread::spawn(move || setter.set_result(7).unwrap());
-/// let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-/// assert_eq!(rt.block_on(async { fut.await }), Ok(7));
+/// assert_eq!(block_on(async { fut.await }), Ok(7));
 /// worker.join().unwrap();
 /// ```
 impl<T: Clone + Send + 'static> IntoFuture for ConcurrentFuture<T> {

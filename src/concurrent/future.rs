@@ -46,6 +46,7 @@ pub enum ConcurrentState {
 impl ConcurrentState {
     /// The CPython name: `"PENDING"`, `"RUNNING"`, `"CANCELLED"`,
     /// `"CANCELLED_AND_NOTIFIED"` or `"FINISHED"`.
+    #[doc = include_str!("../doc/concurrent/state_as_str.md")]
     pub fn as_str(self) -> &'static str {
         match self {
             ConcurrentState::Pending => "PENDING",
@@ -185,10 +186,10 @@ pub(super) struct Inner<T> {
 /// or watch.
 ///
 /// A handle: clones are the same future, and the handle is `Send + Sync`
-/// when `T: Send`. Unlike [`Future`], it belongs to no loop, and its done
+/// when `T: Send`. Unlike [`Future`](crate::Future), it belongs to no loop, and its done
 /// callbacks are called synchronously: by the thread that completes it, or
 /// at once by the thread that adds one to a done future. Bring it into a
-/// loop with [`wrap_future`].
+/// loop with [`wrap_future`](crate::wrap_future).
 ///
 /// ```
 /// use asyncio_future::{ConcurrentError, ConcurrentFuture};
@@ -234,6 +235,7 @@ impl<T: Send + 'static> Default for ConcurrentFuture<T> {
 
 impl<T: Send + 'static> ConcurrentFuture<T> {
     /// `concurrent.futures.Future()`: a new PENDING future.
+    #[doc = include_str!("../doc/concurrent/new.md")]
     pub fn new() -> Self {
         ConcurrentFuture {
             inner: Arc::new(Inner {
@@ -251,21 +253,25 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     }
 
     /// The current state (`fut._state`).
+    #[doc = include_str!("../doc/concurrent/state.md")]
     pub fn state(&self) -> ConcurrentState {
         self.lock().state()
     }
 
     /// `fut.cancelled()`: CANCELLED or CANCELLED_AND_NOTIFIED.
+    #[doc = include_str!("../doc/concurrent/cancelled.md")]
     pub fn cancelled(&self) -> bool {
         matches!(&*self.lock(), Slot::Cancelled { .. })
     }
 
     /// `fut.running()`: RUNNING.
+    #[doc = include_str!("../doc/concurrent/running.md")]
     pub fn running(&self) -> bool {
         matches!(&*self.lock(), Slot::Waiting { running: true, .. })
     }
 
     /// `fut.done()`: cancelled or finished.
+    #[doc = include_str!("../doc/concurrent/done.md")]
     pub fn done(&self) -> bool {
         !matches!(&*self.lock(), Slot::Waiting { .. })
     }
@@ -274,6 +280,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// calls its done callbacks in this thread; `true`. `true` as well when
     /// already cancelled (nothing is called again); `false` when RUNNING or
     /// FINISHED.
+    #[doc = include_str!("../doc/concurrent/cancel.md")]
     pub fn cancel(&self) -> bool {
         let callbacks = {
             let mut slot = self.lock();
@@ -298,6 +305,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// (`Ok(false)`: do not start). In any other state it logs
     /// `Future … in unexpected state: …` and returns
     /// `RuntimeError("Future in unexpected state")`.
+    #[doc = include_str!("../doc/concurrent/set_running_or_notify_cancel.md")]
     pub fn set_running_or_notify_cancel(&self) -> Result<bool, ConcurrentError> {
         let unexpected = {
             let mut slot = self.lock();
@@ -328,12 +336,14 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// `value`, wakes its waiters and calls its done callbacks in this
     /// thread. On a done future: `InvalidState("<STATE>: <repr>")`, and
     /// nothing changes (the value is dropped).
+    #[doc = include_str!("../doc/concurrent/set_result.md")]
     pub fn set_result(&self, value: T) -> Result<(), ConcurrentError> {
         self.finish(Ok(value))
     }
 
     /// `fut.set_exception(exception)`: as [`set_result`](Self::set_result),
     /// with the exception object.
+    #[doc = include_str!("../doc/concurrent/set_exception.md")]
     pub fn set_exception(&self, exception: Exception) -> Result<(), ConcurrentError> {
         self.finish(Err(exception))
     }
@@ -365,6 +375,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// done, by the thread that completes it; on a done future it is called
     /// at once, in this thread. A callback that panics is logged (target
     /// `"concurrent.futures"`) and ignored.
+    #[doc = include_str!("../doc/concurrent/add_done_callback.md")]
     pub fn add_done_callback<F>(&self, callback: F)
     where
         F: FnOnce(&ConcurrentFuture<T>) + Send + 'static,
@@ -397,6 +408,7 @@ impl<T: Send + 'static> ConcurrentFuture<T> {
     /// no limit; zero, negative or NaN: no wait) for the future to be done,
     /// then returns `None` for a result or the exception object;
     /// `Cancelled` when cancelled, `Timeout` when still not done.
+    #[doc = include_str!("../doc/concurrent/exception.md")]
     pub fn exception(&self, timeout: Option<f64>) -> Result<Option<Exception>, ConcurrentError> {
         let slot = self.wait(timeout);
         match &*slot {
@@ -434,6 +446,7 @@ impl<T: Clone + Send + 'static> ConcurrentFuture<T> {
     /// object, `Cancelled`, or `Timeout`. The clone is made after the
     /// future's lock is released, so `T::clone` may use this future, except
     /// to read its result again (two threads never clone the value at once).
+    #[doc = include_str!("../doc/concurrent/result.md")]
     pub fn result(&self, timeout: Option<f64>) -> Result<T, ConcurrentError> {
         let held = {
             let slot = self.wait(timeout);

@@ -46,15 +46,15 @@ use crate::Future;
 ///   exception (the same object, except that `CancelledError`,
 ///   `TimeoutError` and `InvalidStateError` become new objects of the same
 ///   class and message, as `_convert_future_exc` does), or cancels it
-///   (`THREAD-WRAP-1`, `THREAD-WRAP-2`).
+///   ([`THREAD-WRAP-1`](crate#the-spec-and-conformance), [`THREAD-WRAP-2`](crate#the-spec-and-conformance)).
 /// - Cancelling the destination cancels the source, from the destination's
 ///   done callback `_call_check_cancel`; a source already RUNNING or
-///   FINISHED keeps its outcome (`THREAD-WRAP-3`).
+///   FINISHED keeps its outcome ([`THREAD-WRAP-3`](crate#the-spec-and-conformance)).
 /// - A copy that finds the destination cancelled does nothing: a source
 ///   that finished before the wrapper was cancelled keeps its result, the
-///   wrapper stays cancelled (`THREAD-WRAP-4`).
+///   wrapper stays cancelled ([`THREAD-WRAP-4`](crate#the-spec-and-conformance)).
 /// - When the loop is closed, the copy is skipped: the completing thread
-///   sees no error (`THREAD-WRAP-5`).
+///   sees no error ([`THREAD-WRAP-5`](crate#the-spec-and-conformance)).
 ///
 /// ```
 /// use asyncio_future::{wrap_future, ConcurrentFuture, EventLoop};
@@ -68,6 +68,7 @@ use crate::Future;
 /// assert_eq!(lp.run_until_complete(&wrapped), Ok("from a thread".to_string()));
 /// worker.join().unwrap();
 /// ```
+#[track_caller]
 pub fn wrap_future<T: Clone + Send + 'static>(
     source: &ConcurrentFuture<T>,
     event_loop: &EventLoop,
@@ -123,6 +124,7 @@ fn set_state<T: Clone + Send + 'static>(ticket: Ticket, source: &ConcurrentFutur
                 exception: Some(Exception::of_type("AssertionError")),
                 future: None,
                 handle: Some(format!("<Handle {callback}>")),
+                source_traceback: None,
             });
         return;
     }

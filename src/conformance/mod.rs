@@ -4,13 +4,14 @@
 //! A trace is a language-neutral script of Future operations, each step
 //! optionally annotated with the outcome CPython gives
 //! (`verification/cpython_oracle.py` writes those annotations). The
-//! `future-trace` binary and the conformance tests (`tests/conformance.rs`)
+//! `future-trace` binary and the conformance tests (`verification/harness/tests/conformance.rs`)
 //! are thin layers over [`parse`] and [`replay`]; the same steps are the
 //! operation language of the model-based tests.
 //!
 //! This module holds the shared types (steps, lines, errors); `parse`
 //! reads text (format sections 1, 2 and 5.1 to 5.3, 5.8) and `replay` runs
-//! steps on a loop (sections 3, 5.4 to 5.7). The public path is
+//! steps (sections 3, 5.4 to 5.7) on any implementation of the kit's trait
+//! (`kit`, `spec/kit.md`), this crate by default. The public path is
 //! `asyncio_future::trace`.
 //!
 //! Malformed input is an error naming the line and the reason, never a
@@ -20,14 +21,17 @@
 use std::fmt;
 
 mod budget;
+pub mod kit;
 mod names;
 mod parse;
+pub mod pipe;
 pub mod promela;
 mod replay;
 
 pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};
 pub use parse::parse;
-pub use replay::{annotate, check_steps, replay, replay_steps};
+pub(crate) use replay::is_resolver_step;
+pub use replay::{annotate, check_steps, replay, replay_on, replay_steps, replay_steps_on};
 
 /// How many iterations `run` may take before the trace counts as not
 /// settling.
@@ -98,8 +102,9 @@ pub enum Step {
     Var(i64),
     /// `context kJ`
     Context(u8),
-    /// `task tK fA fB ...`
-    Task(u8, Vec<u8>),
+    /// `task tK fA tB ...`: a task whose coroutine awaits futures and
+    /// (version 1.1) tasks, in order.
+    Task(u8, Vec<Awaitable>),
     /// `cancel tK` / `cancel tK "msg"` (version 1.1)
     CancelTask(u8, Option<String>),
     /// `done tK` (version 1.1)
@@ -114,6 +119,10 @@ pub enum Step {
     Step,
     /// `run`
     Run,
+    /// `stop`: `loop.stop()` (version 1.1), at top level or in a body.
+    Stop,
+    /// `run_forever`: `loop.run_forever()` (version 1.1), top level only.
+    RunForever,
     /// `future_with_resolver fN`: defines fN and its resolver.
     FutureWithResolver(u8),
     /// `resolver_set_result fN V`: consumes fN's resolver.
@@ -122,6 +131,25 @@ pub enum Step {
     ResolverSetException(u8, u8),
     /// `drop_resolver fN`: drops fN's resolver unused.
     DropResolver(u8),
+}
+
+/// What a trace task's coroutine awaits: a future, or (version 1.1) a task,
+/// possibly the task itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Awaitable {
+    /// `fN`
+    Future(u8),
+    /// `tK`
+    Task(u8),
+}
+
+impl fmt::Display for Awaitable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Awaitable::Future(n) => write!(f, "f{n}"),
+            Awaitable::Task(t) => write!(f, "t{t}"),
+        }
+    }
 }
 
 /// The canonical text of a step, exactly as the format writes it.
@@ -160,15 +188,17 @@ impl fmt::Display for Step {
             }
             Step::Var(v) => write!(f, "var {v}"),
             Step::Context(k) => write!(f, "context k{k}"),
-            Step::Task(t, fs) => {
+            Step::Task(t, awaits) => {
                 write!(f, "task t{t}")?;
-                for n in fs {
-                    write!(f, " f{n}")?;
+                for a in awaits {
+                    write!(f, " {a}")?;
                 }
                 Ok(())
             }
             Step::Step => f.write_str("step"),
             Step::Run => f.write_str("run"),
+            Step::Stop => f.write_str("stop"),
+            Step::RunForever => f.write_str("run_forever"),
             Step::FutureWithResolver(n) => write!(f, "future_with_resolver f{n}"),
             Step::ResolverSetResult(n, v) => write!(f, "resolver_set_result f{n} {v}"),
             Step::ResolverSetException(n, e) => write!(f, "resolver_set_exception f{n} E{e}"),
@@ -201,6 +231,11 @@ pub struct Trace {
 
 impl Trace {
     /// The step lines, in order.
+    ///
+    /// ```
+    /// let t = asyncio_future::trace::parse("# header\n\nfuture f0\n").unwrap();
+    /// assert_eq!(t.steps().map(|l| l.number).collect::<Vec<_>>(), [3]);
+    /// ```
     pub fn steps(&self) -> impl Iterator<Item = &Line> {
         self.lines.iter().filter(|l| l.step.is_some())
     }

@@ -4,7 +4,7 @@
 //! use (a body's mention is a use once a `step` or `run` follows, version
 //! 1.1), and each resolver used once.
 
-use super::{Step, TraceError};
+use super::{Awaitable, Step, TraceError};
 
 /// Which names have been defined so far, for "defined before use" checks.
 pub(super) struct Names {
@@ -125,19 +125,24 @@ impl Names {
             | Step::ResolverSetException(f, _)
             | Step::DropResolver(f) => self.use_resolver(*f, line),
             Step::Context(k) => Self::define(&mut self.contexts, 'k', *k, line),
-            Step::Task(t, fs) => {
+            // A task may await itself (defined by this very line) or a task
+            // defined above.
+            Step::Task(t, awaits) => {
                 Self::define(&mut self.tasks, 't', *t, line)?;
-                fs.iter().try_for_each(|f| self.use_future(*f, line))
+                awaits.iter().try_for_each(|a| match a {
+                    Awaitable::Future(f) => self.use_future(*f, line),
+                    Awaitable::Task(j) => self.use_task(*j, line),
+                })
             }
             Step::Var(_) => {
                 self.has_var = true;
                 Ok(())
             }
-            Step::Step | Step::Run => {
+            Step::Step | Step::Run | Step::RunForever => {
                 self.bodies_can_run();
                 Ok(())
             }
-            Step::Def(..) => Ok(()),
+            Step::Def(..) | Step::Stop => Ok(()),
             Step::AddDoneCallback(f, c, k) => {
                 self.use_future(*f, line)?;
                 self.mention_callback(*c, line, in_body);

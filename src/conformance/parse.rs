@@ -3,7 +3,7 @@
 //! Every malformed input is a [`TraceError`] naming the line.
 
 use super::names::Names;
-use super::{Line, Step, Trace, TraceError};
+use super::{Awaitable, Line, Step, Trace, TraceError};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -201,7 +201,9 @@ const USAGE: &[(&str, &str)] = &[
     ("context", "context kJ"),
     ("step", "step"),
     ("run", "run"),
-    ("task", "task tK fA fB ..."),
+    ("stop", "stop"),
+    ("run_forever", "run_forever"),
+    ("task", "task tK fA tB ... (futures or tasks)"),
     ("def", "def cK: STEP; STEP; ..."),
 ];
 
@@ -218,6 +220,7 @@ fn usage(kind: &str) -> &'static str {
 const NOT_IN_BODY: &[&str] = &[
     "step",
     "run",
+    "run_forever",
     "def",
     "task",
     "future",
@@ -270,11 +273,17 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
                 return Err(TraceError::new(line, format!("usage: {}", usage("task"))));
             }
             let t = parse_name(args[0], Kind::Task, line)?;
-            let fs = args[1..]
+            let awaits = args[1..]
                 .iter()
-                .map(|a| parse_name(a, Kind::Future, line))
+                .map(|a| {
+                    if a.starts_with('t') {
+                        parse_name(a, Kind::Task, line).map(Awaitable::Task)
+                    } else {
+                        parse_name(a, Kind::Future, line).map(Awaitable::Future)
+                    }
+                })
                 .collect::<Result<_, _>>()?;
-            Step::Task(t, fs)
+            Step::Task(t, awaits)
         }
         "future" => {
             arity(1, 1)?;
@@ -376,6 +385,14 @@ fn parse_simple(text: &str, line: usize, in_body: bool) -> Result<Step, TraceErr
             arity(0, 0)?;
             Step::Run
         }
+        "stop" => {
+            arity(0, 0)?;
+            Step::Stop
+        }
+        "run_forever" => {
+            arity(0, 0)?;
+            Step::RunForever
+        }
         other => return Err(TraceError::new(line, format!("unknown step {other:?}"))),
     })
 }
@@ -416,6 +433,15 @@ fn parse_def(text: &str, line: usize, names: &mut Names) -> Result<Option<Step>,
 }
 
 /// Parses a trace. Errors name the line and the reason.
+///
+/// ```
+/// use asyncio_future::trace;
+/// let t = trace::parse("# a comment\nfuture f0\ndone f0 -> False\n").unwrap();
+/// assert_eq!(t.lines.len(), 3);
+/// assert_eq!(t.lines[2].expected.as_deref(), Some("False"));
+/// let err = trace::parse("done f9\n").unwrap_err(); // f9 was never made
+/// assert_eq!(err.line, 1);
+/// ```
 pub fn parse(text: &str) -> Result<Trace, TraceError> {
     let mut names = Names::default();
     let mut lines = Vec::new();

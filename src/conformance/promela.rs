@@ -52,6 +52,12 @@ impl Variant {
 
     /// The variant's name on the command line (`future-trace promela
     /// --variant NAME`).
+    ///
+    /// ```
+    /// use asyncio_future::trace::promela::Variant;
+    /// assert_eq!(Variant::Table.name(), "table");
+    /// assert_eq!(Variant::from_name(Variant::DoneAcceptsSetResult.name()), Some(Variant::DoneAcceptsSetResult));
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Variant::Table => "table",
@@ -62,6 +68,12 @@ impl Variant {
     }
 
     /// The variant named `name`.
+    ///
+    /// ```
+    /// use asyncio_future::trace::promela::Variant;
+    /// assert_eq!(Variant::from_name("lifo-callbacks"), Some(Variant::LifoCallbacks));
+    /// assert_eq!(Variant::from_name("nonsense"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Variant> {
         Variant::ALL.into_iter().find(|v| v.name() == name)
     }
@@ -91,6 +103,13 @@ const PRINTING: &str = include_str!("model_trace.pml.in");
 
 /// Renders the Promela model of `variant` (`spec/model.pml` for
 /// [`Variant::Table`]).
+///
+/// ```
+/// use asyncio_future::trace::promela::{render, Variant};
+/// let model = render(Variant::Table);
+/// assert!(model.starts_with("/* The transition tables of asyncio-future as a Promela model"));
+/// assert_ne!(model, render(Variant::LifoCallbacks));
+/// ```
 pub fn render(variant: Variant) -> String {
     let mut out = String::new();
     out.push_str(
@@ -149,7 +168,7 @@ fn constants(out: &mut String, variant: Variant) {
     );
 }
 
-const OUTCOMES: [&str; 20] = [
+const OUTCOMES: [&str; 21] = [
     "O_RETURNS_NONE",
     "O_RETURNS_TRUE",
     "O_RETURNS_FALSE",
@@ -170,6 +189,7 @@ const OUTCOMES: [&str; 20] = [
     "O_NOTHING",
     "O_HANDS_BACK",
     "O_IMPOSSIBLE",
+    "O_RAISES_CANCELLED_ERROR_ONCE",
 ];
 
 fn outcome(o: Outcome) -> &'static str {
@@ -194,6 +214,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::Nothing => 17,
         Outcome::HandsBack => 18,
         Outcome::Impossible => 19,
+        Outcome::RaisesCancelledErrorOnce => 20,
     };
     OUTCOMES[i]
 }
@@ -209,7 +230,7 @@ fn request(r: Request) -> &'static str {
     }]
 }
 
-const ACTIONS: [&str; 16] = [
+const ACTIONS: [&str; 17] = [
     "A_NOTHING",
     "A_SCHEDULE_STEP",
     "A_ACCEPT",
@@ -226,6 +247,7 @@ const ACTIONS: [&str; 16] = [
     "A_FINISH_PANICKED",
     "A_DROP_COROUTINE",
     "A_CANCEL_FUTURE",
+    "A_DEFER_SELF_AWAIT",
 ];
 
 fn action(a: TaskAction) -> &'static str {
@@ -246,6 +268,7 @@ fn action(a: TaskAction) -> &'static str {
         TaskAction::FinishPanicked => 13,
         TaskAction::DropCoroutine => 14,
         TaskAction::CancelFuture => 15,
+        TaskAction::DeferSelfAwait => 16,
     }]
 }
 
@@ -310,23 +333,26 @@ fn future_cells(out: &mut String, variant: Variant) {
 }
 
 fn task_cells(out: &mut String) {
-    out.push_str(
+    let events = TaskEvent::ALL.len();
+    let cells = TaskPhase::ALL.len() * 2 * events;
+    let _ = write!(
+        out,
         "/* The task's table (src/future/task_table.rs, lookup) as constant arrays,\n \
-         * indexed (phase * 2 + requested) * 16 + event: TNX the next phase (NX_STAY\n \
+         * indexed (phase * 2 + requested) * {events} + event: TNX the next phase (NX_STAY\n \
          * when it stays), TREQ the request's change, TACT the action; TACT is\n \
          * TASK_IMPOSSIBLE for a cell that cannot occur, which fails the check. */\n\
          #define TASK_IMPOSSIBLE 254\n\
-         hidden byte TNX[224], TREQ[224], TACT[224];\n\
-         inline task_cell(ph, rq, ev) {\n  \
-         k_ = ((ph) * 2 + (rq)) * 16 + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];\n  \
-         CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}\n\
-         inline init_task_table() {\n",
+         hidden byte TNX[{cells}], TREQ[{cells}], TACT[{cells}];\n\
+         inline task_cell(ph, rq, ev) {{\n  \
+         k_ = ((ph) * 2 + (rq)) * {events} + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];\n  \
+         CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}}\n\
+         inline init_task_table() {{\n",
     );
     for (pi, phase) in TaskPhase::ALL.into_iter().enumerate() {
         for requested in [false, true] {
             out.push_str("  d_step {\n");
             for (ei, event) in TaskEvent::ALL.into_iter().enumerate() {
-                let k = (pi * 2 + usize::from(requested)) * 16 + ei;
+                let k = (pi * 2 + usize::from(requested)) * events + ei;
                 let mark = if requested { " +req" } else { "" };
                 let what = format!("{}{mark} {}", phase.name(), event.describe());
                 let TaskCell::Does {

@@ -124,11 +124,23 @@ impl<C, X> CallbackList<C, X> {
     }
 
     /// Whether there are none.
+    ///
+    /// ```
+    /// use asyncio_future::future::{CallbackList, Entry};
+    /// assert!(CallbackList::<&str, ()>::Empty.is_empty());
+    /// assert!(!CallbackList::One(Entry { callback: "cb", context: () }).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// How many there are.
+    ///
+    /// ```
+    /// use asyncio_future::future::{CallbackList, Entry};
+    /// let list = CallbackList::One(Entry { callback: "cb", context: 0 });
+    /// assert_eq!(list.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             CallbackList::Empty => 0,
@@ -138,6 +150,13 @@ impl<C, X> CallbackList<C, X> {
     }
 
     /// The registration at `index`.
+    ///
+    /// ```
+    /// use asyncio_future::future::{CallbackList, Entry};
+    /// let list = CallbackList::One(Entry { callback: "cb", context: 7 });
+    /// assert_eq!(list.get(0).map(|e| e.context), Some(7));
+    /// assert!(list.get(1).is_none());
+    /// ```
     pub fn get(&self, index: usize) -> Option<&Entry<C, X>> {
         match self {
             CallbackList::Empty => None,
@@ -177,6 +196,13 @@ impl<C, X> CallbackList<C, X> {
     }
 
     /// The registrations, in order.
+    ///
+    /// ```
+    /// use asyncio_future::future::{CallbackList, Entry};
+    /// let list = CallbackList::One(Entry { callback: "cb", context: () });
+    /// let names: Vec<&str> = list.iter().map(|e| e.callback).collect();
+    /// assert_eq!(names, ["cb"]);
+    /// ```
     pub fn iter(&self) -> Iter<'_, C, X> {
         match self {
             CallbackList::Empty => Iter::One(None),

@@ -12,21 +12,21 @@
 //!
 //! Spec rules: `FUT-TABLE-1`, `FUT-STATE-*`, `FUT-RESULT-*`,
 //! `FUT-EXCEPTION-*`, `FUT-SET-*`, `FUT-CANCEL-*`, `FUT-CB-*`,
-//! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`.
+//! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`,
+//! `LOOP-DEBUG-3` (the creation site in the repr and in the report).
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
+use std::panic::Location;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::callbacks::{CallbackList, Entry};
-use super::repr::ReprGuard;
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
 use crate::error::{
-    py_str_repr, CancelledError, ErrorContext, Exception, FutureError, InvalidStateError,
-    RuntimeError,
+    CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
 };
 
 /// The task a future is the result of, as the future sees it: `cancel` of
@@ -40,15 +40,15 @@ pub(crate) trait TaskRole {
 
 /// The one heap allocation of a future.
 pub(crate) struct Core<T: 'static, S: Schedule> {
-    scheduler: S,
+    pub(super) scheduler: S,
     pub(super) state: RefCell<State<T, S>>,
     /// Set once when this future is the result of a task (its role).
-    task: OnceCell<Weak<dyn TaskRole>>,
+    pub(super) task: OnceCell<Weak<dyn TaskRole>>,
 }
 
 impl<T: 'static, S: Schedule> Core<T, S> {
     #[inline]
-    fn role(&self) -> Role {
+    pub(super) fn role(&self) -> Role {
         if self.task.get().is_some() {
             Role::Task
         } else {
@@ -91,47 +91,6 @@ impl<T: 'static, S: Schedule> Core<T, S> {
             _ => Completed::Done(cell, CallbackList::Empty),
         }
     }
-
-    /// Renders CPython's repr; `result` renders a result value. A task's
-    /// name follows its state word, as in CPython's Task repr. Re-entered
-    /// for the same future while it renders (a result holding the future
-    /// itself), it gives `...`, as `reprlib.recursive_repr` does
-    /// (FUT-REPR-2).
-    fn repr_with(&self, result: &dyn Fn(&T) -> String) -> String {
-        let Some(_guard) = ReprGuard::enter(std::ptr::from_ref(self).cast()) else {
-            return "...".to_owned();
-        };
-        let class = self.role().class_name();
-        let name = match self.task.get().and_then(Weak::upgrade) {
-            Some(task) => format!(" name={}", py_str_repr(&task.name())),
-            None => String::new(),
-        };
-        match &*self.state.borrow() {
-            State::Pending(cbs) => {
-                let names: Vec<String> = cbs
-                    .iter()
-                    .map(|r| format!("{}()", S::callback_name(&r.callback)))
-                    .collect();
-                match names.len() {
-                    0 => format!("<{class} pending{name}>"),
-                    1 | 2 => format!("<{class} pending{name} cb=[{}]>", names.join(", ")),
-                    n => format!(
-                        "<{class} pending{name} cb=[{}, <{} more>, {}]>",
-                        names[0],
-                        n - 2,
-                        names[n - 1]
-                    ),
-                }
-            }
-            State::Finished(Finished::Result(v)) => {
-                format!("<{class} finished{name} result={}>", result(v))
-            }
-            State::Finished(Finished::Exception { exception, .. }) => {
-                format!("<{class} finished{name} exception={exception:?}>")
-            }
-            State::Cancelled(_) => format!("<{class} cancelled{name}>"),
-        }
-    }
 }
 
 /// What [`Core::complete`] did.
@@ -140,7 +99,7 @@ enum Completed<T, S: Schedule> {
     Refused(Transition, Completion<T>),
 }
 
-/// "Future exception was never retrieved" (spec `FUT-LOG-1`): the report
+/// "Future exception was never retrieved" (spec [`FUT-LOG-1`](crate#the-spec-and-conformance)): the report
 /// happens when the last handle (user handles, queued callbacks, awaiting
 /// tasks) goes away while the table's drop cell says so.
 impl<T: 'static, S: Schedule> Drop for Core<T, S> {
@@ -150,6 +109,7 @@ impl<T: 'static, S: Schedule> Drop for Core<T, S> {
         if cell.outcome == Outcome::ReportsNeverRetrieved {
             self.report_never_retrieved();
         }
+        self.scheduler.forget_site(std::ptr::from_ref(self).cast());
     }
 }
 
@@ -164,6 +124,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
             exception,
             future: Some(self.repr_with(&|_| String::new())),
             handle: None,
+            source_traceback: self.site(),
         };
         self.scheduler.call_exception_handler(&context);
     }
@@ -187,7 +148,11 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
     }
 
     fn cancelled_message(&self) -> Option<Option<Arc<str>>> {
-        match &*self.state.borrow() {
+        // The error a reader would get: a cancelled task's is handed over
+        // once (TASK-RESULT-2).
+        let once = self.read(Operation::Result).outcome == Outcome::RaisesCancelledErrorOnce;
+        match &mut *self.state.borrow_mut() {
+            State::Cancelled(m) if once => Some(m.take()),
             State::Cancelled(m) => Some(m.clone()),
             _ => None,
         }
@@ -233,12 +198,19 @@ impl<T: 'static, S: Schedule> Eq for Future<T, S> {}
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` (`loop.create_future()`).
+    /// In debug mode the scheduler keeps the caller's location as the
+    /// future's creation site (LOOP-DEBUG-2).
+    #[doc = include_str!("../doc/future/new.md")]
+    #[track_caller]
+    #[inline(always)]
     pub fn new(scheduler: &S) -> Self {
-        Future(Rc::new(Core {
+        let future = Future(Rc::new(Core {
             scheduler: scheduler.clone(),
             state: RefCell::new(State::Pending(CallbackList::Empty)),
             task: OnceCell::new(),
-        }))
+        }));
+        scheduler.record_site(future.data_ptr(), Location::caller());
+        future
     }
 
     /// Gives the future the Task role.
@@ -256,33 +228,39 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// The future's role: a plain future or a task's.
+    #[doc = include_str!("../doc/future/role.md")]
     pub fn role(&self) -> Role {
         self.0.role()
     }
 
     /// `fut.done()`: whether the future has a result, an exception, or was
     /// cancelled.
+    #[doc = include_str!("../doc/future/done.md")]
     pub fn done(&self) -> bool {
         self.0.read(Operation::Done).outcome == Outcome::ReturnsTrue
     }
 
     /// `fut.cancelled()`: whether the future was cancelled.
+    #[doc = include_str!("../doc/future/cancelled.md")]
     pub fn cancelled(&self) -> bool {
         self.0.read(Operation::Cancelled).outcome == Outcome::ReturnsTrue
     }
 
     /// The state's CPython name: `"PENDING"`, `"FINISHED"` or `"CANCELLED"`.
+    #[doc = include_str!("../doc/future/state.md")]
     pub fn state(&self) -> &'static str {
         self.state_kind().as_str()
     }
 
     /// The table's state, which also tells whether an exception was
     /// retrieved.
+    #[doc = include_str!("../doc/future/state_kind.md")]
     pub fn state_kind(&self) -> StateKind {
         self.0.state.borrow().kind()
     }
 
     /// `fut.get_loop()`: the loop (scheduler) the future is bound to.
+    #[doc = include_str!("../doc/future/get_loop.md")]
     pub fn get_loop(&self) -> S {
         self.0.scheduler.clone()
     }
@@ -295,13 +273,15 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `fut.set_result(value)`: marks the future done with `value` and
     /// schedules its callbacks. `InvalidStateError` ("invalid state") when
     /// already done; a task refuses with `RuntimeError`.
+    #[doc = include_str!("../doc/future/set_result.md")]
     pub fn set_result(&self, value: T) -> Result<(), FutureError> {
         self.complete_as(self.role(), Completion::Result(value))
     }
 
     /// asyncio's `_set_result_unless_cancelled(fut, value)`: a cancelled
     /// future keeps its state and `value` is dropped; otherwise
-    /// `set_result` (FUT-SET-4).
+    /// `set_result` ([`FUT-SET-4`](crate#the-spec-and-conformance)).
+    #[doc = include_str!("../doc/future/set_result_unless_cancelled.md")]
     pub fn set_result_unless_cancelled(&self, value: T) -> Result<(), FutureError> {
         if self.cancelled() {
             return Ok(());
@@ -312,6 +292,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// `fut.set_exception(exception)`: marks the future done with the
     /// exception object and schedules its callbacks. The exception counts as
     /// unretrieved until `result()`, `exception()`, `cancel()` or an await.
+    #[doc = include_str!("../doc/future/set_exception.md")]
     pub fn set_exception(&self, exception: Exception) -> Result<(), FutureError> {
         self.complete_as(self.role(), Completion::Exception(exception))
     }
@@ -363,6 +344,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// callbacks; `true` if it was pending. On a done future it returns
     /// `false` but still marks an exception as retrieved (CPython clears its
     /// "never retrieved" flag). On a task it is the task's cancel.
+    #[doc = include_str!("../doc/future/cancel.md")]
     pub fn cancel(&self, msg: Option<&str>) -> bool {
         self.cancel_shared(msg.map(Arc::from))
     }
@@ -393,7 +375,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// `fut.add_done_callback(fn, context=ctx)` with the scheduler's own
     /// callback and context types: appended while PENDING, handed to the
-    /// scheduler at once when done (never called synchronously).
+    /// scheduler at once when done (never called synchronously). [Example](Schedule#examples).
     pub fn add_done(&self, callback: S::Callback, context: S::Context) {
         self.add_registration(Entry { callback, context });
     }
@@ -420,9 +402,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// borrow held, once per registration, and may add or remove callbacks
     /// or complete the future; registrations it adds are examined too.
     ///
-    /// In place (`FUT-REMOVE-3`): each removal widens one gap in the list
+    /// In place ([`FUT-REMOVE-3`](crate#the-spec-and-conformance)): each removal widens one gap in the list
     /// instead of shifting the rest, and the gap is closed once at the end,
-    /// so a call costs O(N) however many it removes, and allocates nothing.
+    /// so a call costs O(N) however many it removes, and allocates nothing. [Example](Schedule#examples).
     pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {
         let mut removed = 0;
         let mut index = 0;
@@ -504,6 +486,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// exception (marking it retrieved); raises `CancelledError` when
     /// cancelled and `InvalidStateError` ("Exception is not set.") when
     /// pending.
+    #[doc = include_str!("../doc/future/exception.md")]
     pub fn exception(&self) -> Result<Option<Exception>, FutureError> {
         let cell = self.0.read(Operation::Exception);
         match cell.outcome {
@@ -515,6 +498,10 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// The error a raising cell raises.
     fn raised(&self, outcome: Outcome) -> FutureError {
+        if outcome == Outcome::RaisesCancelledErrorOnce {
+            let message = self.0.state.borrow_mut().take_cancel_message();
+            return CancelledError::from_shared(message).into();
+        }
         let state = self.0.state.borrow();
         match (outcome, state.exception()) {
             (Outcome::RaisesCancelledError, _) => {
@@ -529,6 +516,11 @@ impl<T: 'static, S: Schedule> Future<T, S> {
         }
     }
 
+    /// Where the future was created, when it was in debug mode.
+    pub(crate) fn site(&self) -> Option<&'static Location<'static>> {
+        self.0.site()
+    }
+
     /// The future's address, for identity checks without an `Rc` clone.
     pub(crate) fn data_ptr(&self) -> *const () {
         Rc::as_ptr(&self.0).cast()
@@ -539,6 +531,7 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// `fut.result()`: the result (a clone of the stored value), or the
     /// stored exception object, a fresh `CancelledError`, or
     /// `InvalidStateError` ("Result is not set.") while pending.
+    #[doc = include_str!("../doc/future/result.md")]
     pub fn result(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);
         self.outcome_of(cell)

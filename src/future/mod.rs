@@ -8,6 +8,7 @@
 
 mod callbacks;
 mod core;
+mod core_repr;
 mod inspect;
 mod repr;
 mod resolver;
@@ -20,6 +21,7 @@ pub mod task_table;
 pub use self::callbacks::{CallbackList, CallbacksIntoIter, Entry, Iter, Many};
 pub use self::core::Future;
 pub(crate) use self::core::TaskRole;
+pub(crate) use self::repr::created_at;
 pub use self::resolver::Resolver;
 pub use self::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 pub(crate) use self::state::Completion;

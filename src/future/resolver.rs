@@ -18,50 +18,6 @@
 //! `FUT-RESOLVER-3` (dropping an unused resolver does nothing),
 //! `FUT-RESOLVER-4` (one write half, moved, not `Clone`, `!Send`, one
 //! pointer wide).
-//!
-//! A second completion through the same resolver does not compile:
-//!
-//! ```compile_fail,E0382
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let _ = resolver.set_result(1);
-//! let _ = resolver.set_result(2); // use of moved value: `resolver`
-//! ```
-//!
-//! Nor does any use of a resolver that was moved away:
-//!
-//! ```compile_fail,E0382
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let producer = resolver;
-//! let _ = resolver.cancelled(); // borrow of moved value: `resolver`
-//! # drop(producer);
-//! ```
-//!
-//! A resolver is bound to its loop's thread, like the future:
-//!
-//! ```compile_fail,E0277
-//! let lp = asyncio_future::EventLoop::new();
-//! let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! std::thread::spawn(move || resolver.set_result(1)); // `Rc` cannot be sent
-//! ```
-//!
-//! ```compile_fail,E0277
-//! let lp = asyncio_future::EventLoop::new();
-//! let (fut, _resolver) = lp.create_future_with_resolver::<i32>();
-//! std::thread::spawn(move || fut.done()); // `Rc` cannot be sent
-//! ```
-//!
-//! The same code without the faulty line compiles and runs:
-//!
-//! ```
-//! let lp = asyncio_future::EventLoop::new();
-//! let (fut, resolver) = lp.create_future_with_resolver::<i32>();
-//! let producer = resolver;
-//! assert!(!producer.cancelled());
-//! assert_eq!(producer.set_result(1), Ok(()));
-//! assert_eq!(fut.result(), Ok(1));
-//! ```
 
 use std::fmt;
 
@@ -79,9 +35,9 @@ use crate::error::Exception;
 /// through it does not compile. The future can still be cancelled from its
 /// side (asyncio semantics) or completed by the Python-shaped
 /// [`Future::set_result`]; completing then gives the value back, `Err(v)`,
-/// and never raises `InvalidStateError` (spec `FUT-RESOLVER-2`). Dropping
+/// and never raises `InvalidStateError` (spec [`FUT-RESOLVER-2`](crate#the-spec-and-conformance)). Dropping
 /// a resolver unused does nothing: the future stays as it is, and can still
-/// be completed through its own methods (`FUT-RESOLVER-3`).
+/// be completed through its own methods ([`FUT-RESOLVER-3`](crate#the-spec-and-conformance)).
 ///
 /// Prefer it when Rust code on the loop produces the value (a timer
 /// callback, an I/O completion, a task feeding a result back): the one
@@ -102,12 +58,65 @@ use crate::error::Exception;
 /// fut.cancel(None);
 /// assert_eq!(resolver.set_result("late".into()), Err("late".to_string()));
 /// ```
+///
+/// A second completion through the same resolver does not compile:
+///
+/// ```compile_fail,E0382
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let _ = resolver.set_result(1);
+/// let _ = resolver.set_result(2); // use of moved value: `resolver`
+/// ```
+///
+/// Nor does any use of a resolver that was moved away:
+///
+/// ```compile_fail,E0382
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let producer = resolver;
+/// let _ = resolver.cancelled(); // borrow of moved value: `resolver`
+/// # drop(producer);
+/// ```
+///
+/// A resolver is bound to its loop's thread, like the future:
+///
+/// ```compile_fail,E0277
+/// let lp = asyncio_future::EventLoop::new();
+/// let (_fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// std::thread::spawn(move || resolver.set_result(1)); // `Rc` cannot be sent
+/// ```
+///
+/// ```compile_fail,E0277
+/// let lp = asyncio_future::EventLoop::new();
+/// let (fut, _resolver) = lp.create_future_with_resolver::<i32>();
+/// std::thread::spawn(move || fut.done()); // `Rc` cannot be sent
+/// ```
+///
+/// The same code without the faulty line compiles and runs:
+///
+/// ```
+/// let lp = asyncio_future::EventLoop::new();
+/// let (fut, resolver) = lp.create_future_with_resolver::<i32>();
+/// let producer = resolver;
+/// assert!(!producer.cancelled());
+/// assert_eq!(producer.set_result(1), Ok(()));
+/// assert_eq!(fut.result(), Ok(1));
+/// ```
 pub struct Resolver<T: 'static, S: Schedule> {
     future: Future<T, S>,
 }
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// A new pending future bound to `scheduler` and its one write half.
+    ///
+    /// ```
+    /// use asyncio_future::{future, EventLoop};
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = future::Future::<i32, EventLoop>::with_resolver(&lp);
+    /// resolver.set_result(2).unwrap();
+    /// assert_eq!(fut.result(), Ok(2));
+    /// ```
+    #[track_caller]
     pub fn with_resolver(scheduler: &S) -> (Self, Resolver<T, S>) {
         let future = Future::new(scheduler);
         let resolver = Resolver {
@@ -122,6 +131,14 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// (the table's `resolver.set_result(v)` row). `Err(value)` when the
     /// future is already done (cancelled from its side, or completed
     /// through the future itself): the value comes back, nothing changes.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<Vec<u8>>();
+    /// assert_eq!(resolver.set_result(vec![1, 2]), Ok(()));
+    /// assert_eq!(fut.result(), Ok(vec![1, 2]));
+    /// ```
     pub fn set_result(self, value: T) -> Result<(), T> {
         match self
             .future
@@ -139,6 +156,15 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// as unretrieved. `Err(exception)` when the future is already done:
     /// the exception comes back, is not stored, and is never reported as
     /// "never retrieved".
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, Exception};
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<u8>();
+    /// fut.cancel(None);
+    /// let refused = resolver.set_exception(Exception::new("OSError", "late")).unwrap_err();
+    /// assert_eq!(refused.message(), Some("late")); // handed back, never reported
+    /// ```
     pub fn set_exception(self, exception: Exception) -> Result<(), Exception> {
         match self.future.complete_by(
             Operation::ResolverSetException,
@@ -154,6 +180,15 @@ impl<T: 'static, S: Schedule> Resolver<T, S> {
     /// `fut.cancelled()` of the future (its `cancelled()` row): whether a
     /// completion would now come back, because the consumer cancelled.
     /// A producer can use it to stop early.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let (fut, resolver) = lp.create_future_with_resolver::<u8>();
+    /// assert!(!resolver.cancelled());
+    /// fut.cancel(None);
+    /// assert!(resolver.cancelled()); // the producer can stop early
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.future.cancelled()
     }

@@ -49,7 +49,7 @@ impl<T, S: Schedule> State<T, S> {
         }
     }
 
-    /// A read marked the exception retrieved (FUT-LOG-2). The table moves
+    /// A read marked the exception retrieved ([`FUT-LOG-2`](crate#the-spec-and-conformance)). The table moves
     /// only FINISHED (exception, unretrieved) this way; other states hold
     /// no flag to change.
     pub(crate) fn mark_retrieved(&mut self) {
@@ -61,6 +61,14 @@ impl<T, S: Schedule> State<T, S> {
     pub(crate) fn cancel_message(&self) -> Option<Arc<str>> {
         match self {
             State::Cancelled(m) => m.clone(),
+            _ => None,
+        }
+    }
+
+    /// The cancel message, forgotten (TASK-RESULT-2).
+    pub(crate) fn take_cancel_message(&mut self) -> Option<Arc<str>> {
+        match self {
+            State::Cancelled(m) => m.take(),
             _ => None,
         }
     }

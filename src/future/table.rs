@@ -1,6 +1,6 @@
 //! The transition table: the one place that decides, for every state of a
 //! future and every operation on it, the next state and the outcome; for a
-//! task, its own table ([`task`](crate::transitions::task)) decides the rest.
+//! task, its own table ([`task`]) decides the rest.
 //!
 //! Every public method of [`Future`](crate::Future) looks its cell up here
 //! and does what the cell says; no method decides state logic on its own.
@@ -44,6 +44,7 @@ impl Role {
     pub const ALL: [Role; 2] = [Role::Future, Role::Task];
 
     /// The class name CPython's repr shows.
+    #[doc = include_str!("../doc/transitions/class_name.md")]
     pub const fn class_name(self) -> &'static str {
         match self {
             Role::Future => "Future",
@@ -83,6 +84,7 @@ impl StateKind {
     ];
 
     /// CPython's `_state` string.
+    #[doc = include_str!("../doc/transitions/state_as_str.md")]
     pub const fn as_str(self) -> &'static str {
         match self {
             StateKind::Pending => "PENDING",
@@ -94,6 +96,7 @@ impl StateKind {
     }
 
     /// The state's name in the table, e.g. `FINISHED (exception, unretrieved)`.
+    #[doc = include_str!("../doc/transitions/state_describe.md")]
     pub const fn describe(self) -> &'static str {
         match self {
             StateKind::Pending => "PENDING",
@@ -170,6 +173,7 @@ impl Operation {
 
     /// Whether this is an operation of the write half (a resolver) rather
     /// than of the future.
+    #[doc = include_str!("../doc/transitions/is_resolver.md")]
     pub const fn is_resolver(self) -> bool {
         matches!(
             self,
@@ -180,6 +184,7 @@ impl Operation {
     }
 
     /// The Python spelling of the operation.
+    #[doc = include_str!("../doc/transitions/python.md")]
     pub const fn python(self) -> &'static str {
         match self {
             Operation::Result => "result()",
@@ -223,6 +228,7 @@ pub enum Text {
 
 impl Text {
     /// The text.
+    #[doc = include_str!("../doc/transitions/text_as_str.md")]
     pub const fn as_str(self) -> &'static str {
         match self {
             Text::ResultNotSet => "Result is not set.",
@@ -252,6 +258,10 @@ pub enum Outcome {
     RaisesException,
     /// Raises a new `CancelledError` carrying the cancel message.
     RaisesCancelledError,
+    /// Raises the `CancelledError` that ended a task, carrying its message,
+    /// and forgets the message: later reads raise a bare `CancelledError`
+    /// (CPython keeps the error that ended the task and hands it over once).
+    RaisesCancelledErrorOnce,
     /// Raises `InvalidStateError` with this text.
     RaisesInvalidState(Text),
     /// Raises `RuntimeError` with this text.
@@ -292,6 +302,9 @@ impl Outcome {
             Outcome::ReturnsException => "returns the exception".into(),
             Outcome::RaisesException => "raises the exception (same object)".into(),
             Outcome::RaisesCancelledError => "raises a new CancelledError(msg)".into(),
+            Outcome::RaisesCancelledErrorOnce => {
+                "raises CancelledError(msg) and forgets msg (later: CancelledError())".into()
+            }
             Outcome::RaisesInvalidState(text) => {
                 format!("raises InvalidStateError(\"{}\")", text.as_str())
             }
@@ -451,21 +464,25 @@ pub const TABLE: [[Transition; 15]; 5] = [
 ];
 
 /// The cell for `op` in `state`, for a plain future.
+#[doc = include_str!("../doc/transitions/lookup.md")]
 pub const fn lookup(state: StateKind, op: Operation) -> Transition {
     TABLE[state.index()][op.index()]
 }
 
 /// The cell for `op` in `state` for a future of `role`. A task's result
-/// future differs from a plain one (spec `TASK-CANCEL-3`): `set_result` and
+/// future differs from a plain one (spec [`TASK-CANCEL-3`](crate#the-spec-and-conformance)): `set_result` and
 /// `set_exception` raise `RuntimeError` in every state, `cancel` of a
-/// pending task is decided by the task's table, and it has no resolver.
+/// pending task is decided by the task's table, it has no resolver, and
+/// a cancelled task hands the error that ended it over once.
+#[doc = include_str!("../doc/transitions/lookup_for.md")]
 #[inline(always)]
 pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transition {
-    if !matches!(
+    let differs = matches!(
         op,
         Operation::SetResult | Operation::SetException | Operation::Cancel
-    ) && !op.is_resolver()
-    {
+    ) || op.is_resolver()
+        || (matches!(role, Role::Task) && matches!(state, StateKind::Cancelled));
+    if !differs {
         return lookup(state, op);
     }
     match (role, op) {
@@ -480,11 +497,18 @@ pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transiti
             stay(Outcome::CancelsTask)
         }
         (Role::Task, _) if op.is_resolver() => stay(Outcome::Impossible),
+        // TASK-RESULT-2: the error that ended the task is handed over once.
+        (Role::Task, Operation::Result | Operation::Exception | Operation::Await)
+            if matches!(state, StateKind::Cancelled) =>
+        {
+            stay(Outcome::RaisesCancelledErrorOnce)
+        }
         (Role::Task, _) => lookup(state, op),
     }
 }
 
 /// Renders the table as the Markdown of `spec/transitions.md`.
+#[doc = include_str!("../doc/transitions/render_markdown.md")]
 pub fn render_markdown() -> String {
     let mut out = String::new();
     out.push_str("# The transition table of asyncio-future\n\n");

@@ -3,13 +3,15 @@
 //!
 //! `.await` inside a task of the future's loop is decided by two tables:
 //! the Future's `await` cell (suspend, or read the outcome) and the task's
-//! (raise the thrown `CancelledError`, refuse its own future or another
-//! loop's, suspend with the wake-up registered once, or read). Outside any
+//! (raise the thrown `CancelledError`, defer the refusal of its own future
+//! to a step of its own and raise it there, refuse another loop's, suspend
+//! with the wake-up registered once, or read). Outside any
 //! task of its loop (another executor) the context's waker is registered
 //! instead.
 //!
 //! Spec rules: `FUT-CB-1`, `CTX-CAPTURE-1`, `FUT-REMOVE-1`, `FUT-AWAIT-1`..
-//! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`.
+//! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-AWAIT-3`, `TASK-RESUME-1`,
+//! `TASK-CANCEL-1`.
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -28,6 +30,22 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
     /// by the loop once the future is done, inside `context` or else a copy
     /// of the current context taken now. On a done future it is scheduled
     /// with `call_soon` at once (never called synchronously).
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use asyncio_future::{EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<i32>();
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// for name in ["first", "second"] {
+    ///     let log = log.clone();
+    ///     fut.add_done_callback(move |f: &Future<i32>| log.borrow_mut().push((name, f.result())), None);
+    /// }
+    /// fut.set_result(9).unwrap();
+    /// assert!(log.borrow().is_empty()); // never called synchronously
+    /// lp.run_until_complete(&fut).unwrap();
+    /// assert_eq!(*log.borrow(), [("first", Ok(9)), ("second", Ok(9))]);
+    /// ```
     pub fn add_done_callback(&self, callback: impl Into<Callback<T>>, context: Option<&Context>) {
         let callback: Callback<T> = callback.into();
         self.add_done(
@@ -39,6 +57,18 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
     /// `fut.remove_done_callback(fn)`: removes every registration of `fn`
     /// (whatever its context) and returns how many were removed; `0` once
     /// the future is done.
+    ///
+    /// ```
+    /// use asyncio_future::{Callback, EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<i32>();
+    /// let cb = Callback::new(|_: &Future<i32>| panic!("removed"));
+    /// fut.add_done_callback(cb.clone(), None);
+    /// fut.add_done_callback(cb.clone(), None);
+    /// assert_eq!(fut.remove_done_callback(&cb), 2);
+    /// fut.set_result(1).unwrap();
+    /// lp.run_until_complete(&fut).unwrap();
+    /// ```
     pub fn remove_done_callback(&self, callback: &Callback<T>) -> usize {
         self.remove_done(|cb| matches!(&cb.0, Kind::User(f) if Rc::ptr_eq(f, &callback.0)))
     }
@@ -101,11 +131,12 @@ impl<T: Clone + 'static> Future<T> {
     fn poll_in_task(&self, task: &Rc<dyn TaskStep>) -> Polled {
         let cell = self.await_cell();
         let state = task.state();
+        if state.is_own(self.data_ptr()) {
+            return self.poll_own(task, cell);
+        }
         // One call of the funnel per kind of await, so that each is
         // specialised for its event.
-        let effect = if state.is_own(self.data_ptr()) {
-            state.on(Input::AwaitSelf)
-        } else if cell.outcome == Outcome::Suspends {
+        let effect = if cell.outcome == Outcome::Suspends {
             state.on(Input::AwaitPending(self.erased()))
         } else {
             state.on(Input::AwaitDone(self.data_ptr()))
@@ -122,9 +153,6 @@ impl<T: Clone + 'static> Future<T> {
                 );
                 Polled::Suspend(effect.future)
             }
-            TaskAction::RaiseSelfAwait => Polled::Raise(
-                RuntimeError::new(format!("Task cannot await on itself: {}", task.repr())).into(),
-            ),
             other => self.raise_or_read(
                 other,
                 effect,
@@ -132,6 +160,33 @@ impl<T: Clone + 'static> Future<T> {
                 || task.state().take_message(),
                 || task.repr(),
             ),
+        }
+    }
+
+    /// The task awaits its own future (TASK-AWAIT-1): out of line, off the
+    /// path of every other await.
+    #[inline(never)]
+    fn poll_own(&self, task: &Rc<dyn TaskStep>, cell: Transition) -> Polled {
+        let state = task.state();
+        // The error's text has the task's repr at this await (CPython
+        // formats it when the coroutine yields the task).
+        let error = format!("Task cannot await on itself: {}", task.repr());
+        let effect = state.on(Input::AwaitSelf(&error));
+        match effect.action {
+            TaskAction::DeferSelfAwait => {
+                task.clone().schedule_step();
+                Polled::Suspend(None)
+            }
+            TaskAction::RaiseSelfAwait => {
+                let error = state.take_message().unwrap_or_default();
+                Polled::Raise(RuntimeError::new(error.to_string()).into())
+            }
+            // THROWING's CancelledError; nothing else occurs for the own
+            // future, pending while its task runs.
+            TaskAction::RaiseCancelled => {
+                Polled::Raise(CancelledError::from_shared(state.take_message()).into())
+            }
+            _ => Polled::Read(cell, effect.future),
         }
     }
 

@@ -46,12 +46,33 @@ pub struct Callback<T: 'static>(pub(crate) Rc<dyn DoneFn>, PhantomData<fn(&Futur
 
 impl<T: 'static> Callback<T> {
     /// A new callback; its name in `Debug` output is the closure's type name.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use asyncio_future::{Callback, EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<i32>();
+    /// let got = Rc::new(Cell::new(0));
+    /// let g = got.clone();
+    /// fut.add_done_callback(Callback::new(move |f: &Future<i32>| g.set(f.result().unwrap())), None);
+    /// fut.set_result(3).unwrap();
+    /// lp.run_until_complete(&fut).unwrap();
+    /// assert_eq!(got.get(), 3);
+    /// ```
     pub fn new<F: Fn(&Future<T>) + 'static>(f: F) -> Self {
         Self::named(std::any::type_name::<F>(), f)
     }
 
     /// A new callback with the given name, shown by the future's `Debug`
     /// (`<Future pending cb=[name()]>`).
+    ///
+    /// ```
+    /// use asyncio_future::{Callback, EventLoop, Future};
+    /// let lp = EventLoop::new();
+    /// let fut = lp.create_future::<()>();
+    /// fut.add_done_callback(Callback::named("on_done", |_: &Future<()>| {}), None);
+    /// assert_eq!(format!("{fut:?}"), "<Future pending cb=[on_done()]>");
+    /// ```
     pub fn named<F: Fn(&Future<T>) + 'static>(name: impl Into<Cow<'static, str>>, f: F) -> Self {
         Callback(
             Rc::new(FnCallback {
@@ -64,6 +85,12 @@ impl<T: 'static> Callback<T> {
     }
 
     /// The callback's name.
+    ///
+    /// ```
+    /// use asyncio_future::{Callback, Future};
+    /// let cb = Callback::named("report", |_: &Future<u8>| {});
+    /// assert_eq!(cb.name(), "report");
+    /// ```
     pub fn name(&self) -> &str {
         self.0.name()
     }

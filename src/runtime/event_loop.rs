@@ -21,20 +21,23 @@
 //! The loop is the Future core's scheduler ([`Schedule`]): a future's done
 //! callbacks reach its ready queue as they are, unboxed. The only part that
 //! crosses threads is the remote queue ([`super::remote`]).
+//! Its scheduling calls take their caller's location (`#[track_caller]`),
+//! kept only in debug mode ([`super::debug`], [`super::sites`]).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
 
 use super::handle::{new_handle, Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
+use super::sites::{debug_default, DebugMode, Site};
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
-use crate::error::{panic_exception, ErrorContext, RuntimeError};
+use crate::error::{ErrorContext, RuntimeError};
 use crate::future::{AnyFuture, CallbackList, Callbacks, Schedule};
 use crate::hooks;
 use crate::sync::Arc;
@@ -45,8 +48,8 @@ pub(crate) enum Clock {
     Virtual(Cell<f64>),
 }
 
-/// An exception handler: `handler(loop, context)`.
-pub type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
+/// `ExceptionHandler` (`handler.rs`), named here without importing it.
+type Handler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
 
 pub(crate) struct LoopInner {
     pub(super) ready: RefCell<VecDeque<Ready>>,
@@ -58,7 +61,8 @@ pub(crate) struct LoopInner {
     pub(super) stopping: Cell<bool>,
     pub(super) running: Cell<bool>,
     pub(super) closed: Cell<bool>,
-    pub(super) handler: RefCell<Option<ExceptionHandler>>,
+    /// The exception handler (`handler.rs`).
+    pub(super) handler: RefCell<Option<Handler>>,
     pub(super) shared: Arc<Shared>,
     pub(super) tasks: RefCell<HashMap<u64, Rc<dyn TaskStep>>>,
     pub(super) next_task_id: Cell<u64>,
@@ -68,15 +72,8 @@ pub(crate) struct LoopInner {
     pub(super) current_task: Cell<Option<Rc<dyn TaskStep>>>,
     /// A task cancel being passed down awaiting tasks (`cancel.rs`).
     pub(super) propagation: RefCell<Option<super::cancel::Propagation>>,
-}
-
-/// Puts a loop's current task back when a reader is done, also on unwind.
-struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
-
-impl Drop for PutBack<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.1.take());
-    }
+    /// Debug mode and what it records (`sites.rs`).
+    pub(super) debug: DebugMode,
 }
 
 /// A loop dropped without `close()` refuses later submissions from other
@@ -111,13 +108,15 @@ thread_local! {
 /// A delay in seconds: an `f64`, as asyncio takes it, or a
 /// [`Duration`](std::time::Duration).
 ///
+/// # Examples
+///
 /// ```
 /// use std::time::Duration;
 /// use asyncio_future::Seconds;
 /// assert_eq!(0.25.seconds(), Duration::from_millis(250).seconds());
 /// ```
 pub trait Seconds {
-    /// The delay in seconds.
+    /// The delay in seconds. [Example](Seconds#examples).
     fn seconds(self) -> f64;
 }
 
@@ -135,6 +134,7 @@ impl Seconds for std::time::Duration {
 
 /// `asyncio.get_running_loop()`: the loop running on this thread, or
 /// `RuntimeError("no running event loop")`.
+#[doc = include_str!("../doc/event_loop/get_running_loop.md")]
 pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
     RUNNING
         .with(|r| r.borrow().clone())
@@ -143,6 +143,17 @@ pub fn get_running_loop() -> Result<EventLoop, RuntimeError> {
 
 /// Restores the thread's running loop and the loop's flags when
 /// `run_forever` ends, also on unwind.
+/// How a guarded `run_forever` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RunEnd {
+    /// `stop()` ended it, as it ends `run_forever`.
+    Stopped,
+    /// The next iteration would have waited forever.
+    WouldBlock,
+    /// The iteration limit was reached without a stop.
+    Limit,
+}
+
 struct RunningGuard<'a> {
     event_loop: &'a EventLoop,
     previous: Option<EventLoop>,
@@ -165,6 +176,7 @@ impl Default for EventLoop {
 
 impl EventLoop {
     /// A new loop on the monotonic clock (`asyncio.new_event_loop()`).
+    #[doc = include_str!("../doc/event_loop/new.md")]
     pub fn new() -> Self {
         Self::with_clock(Clock::Real(Instant::now()))
     }
@@ -172,6 +184,7 @@ impl EventLoop {
     /// A new loop on a virtual clock starting at `0.0`: when nothing is
     /// ready, the clock jumps to the next timer instead of sleeping, so
     /// timers fire in order, instantly. For deterministic tests.
+    #[doc = include_str!("../doc/event_loop/with_virtual_clock.md")]
     pub fn with_virtual_clock() -> Self {
         Self::with_clock(Clock::Virtual(Cell::new(0.0)))
     }
@@ -192,15 +205,18 @@ impl EventLoop {
             next_task_id: Cell::new(0),
             current_task: Cell::new(None),
             propagation: RefCell::new(None),
+            debug: DebugMode::new(debug_default()),
         }))
     }
 
     /// Whether two handles are the same loop.
+    #[doc = include_str!("../doc/event_loop/ptr_eq.md")]
     pub fn ptr_eq(&self, other: &EventLoop) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
     /// `loop.time()`: seconds on the loop's monotonic (or virtual) clock.
+    #[doc = include_str!("../doc/event_loop/time.md")]
     pub fn time(&self) -> f64 {
         match &self.0.clock {
             Clock::Real(start) => start.elapsed().as_secs_f64(),
@@ -217,6 +233,9 @@ impl EventLoop {
     }
 
     /// `loop.create_future()`: a new pending future bound to this loop.
+    #[doc = include_str!("../doc/event_loop/create_future.md")]
+    #[track_caller]
+    #[inline]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
         Future::new(self)
     }
@@ -224,6 +243,8 @@ impl EventLoop {
     /// A new pending future bound to this loop, with its one write half:
     /// see [`Resolver`](crate::Resolver) for when to prefer it to
     /// [`Future::set_result`].
+    #[doc = include_str!("../doc/event_loop/create_future_with_resolver.md")]
+    #[track_caller]
     pub fn create_future_with_resolver<T: 'static>(&self) -> (Future<T>, crate::Resolver<T>) {
         Future::with_resolver(self)
     }
@@ -231,19 +252,24 @@ impl EventLoop {
     /// `loop.call_soon(callback)`: runs `callback` in a later iteration, in
     /// FIFO order with everything else scheduled, inside a copy of the
     /// current context. `RuntimeError` when the loop is closed.
+    #[doc = include_str!("../doc/event_loop/call_soon.md")]
+    #[track_caller]
     pub fn call_soon<F: FnOnce() + 'static>(&self, callback: F) -> Result<Handle, RuntimeError> {
         self.call_soon_in(callback, None)
     }
 
     /// `loop.call_soon(callback, context=ctx)`: as [`call_soon`](Self::call_soon),
     /// inside the given context (or a copy of the current one).
+    #[doc = include_str!("../doc/event_loop/call_soon_in.md")]
+    #[track_caller]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
         context: Option<&Context>,
     ) -> Result<Handle, RuntimeError> {
         self.check_closed()?;
-        let handle = new_handle(callback, CtxRef::explicit_or_capture(context));
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::explicit_or_capture(context), site);
         self.push_ready(Ready::Handle(handle.clone()));
         Ok(Handle(handle))
     }
@@ -252,6 +278,8 @@ impl EventLoop {
     /// seconds from now (an `f64` of seconds, as in asyncio, or a
     /// [`Duration`](std::time::Duration)). Timers with the same deadline run
     /// in the order they were scheduled.
+    #[doc = include_str!("../doc/event_loop/call_later.md")]
+    #[track_caller]
     pub fn call_later<F: FnOnce() + 'static>(
         &self,
         delay: impl Seconds,
@@ -261,6 +289,8 @@ impl EventLoop {
     }
 
     /// `loop.call_at(when, callback)`: runs `callback` at loop time `when`.
+    #[doc = include_str!("../doc/event_loop/call_at.md")]
+    #[track_caller]
     pub fn call_at<F: FnOnce() + 'static>(
         &self,
         when: f64,
@@ -270,7 +300,8 @@ impl EventLoop {
         if when.is_nan() {
             return Err(RuntimeError::new("call_at: when is NaN"));
         }
-        let handle = new_handle(callback, CtxRef::capture());
+        let site = self.0.debug.handle_site(Location::caller());
+        let handle = new_handle(callback, CtxRef::capture(), site);
         let seq = self.0.timer_seq.get();
         self.0.timer_seq.set(seq + 1);
         self.0.timers.borrow_mut().push(Timer {
@@ -295,35 +326,42 @@ impl EventLoop {
 
     /// How many callbacks are ready to run (CPython: `len(loop._ready)`),
     /// cancelled handles included. A diagnostic for tests and tools.
+    #[doc = include_str!("../doc/event_loop/ready_count.md")]
     pub fn ready_count(&self) -> usize {
         self.0.ready.borrow().len()
     }
 
     /// `loop.stop()`: the loop stops after the iteration in progress (or
     /// after the next one, when not running).
+    #[doc = include_str!("../doc/event_loop/stop.md")]
     pub fn stop(&self) {
         self.0.stopping.set(true);
     }
 
     /// `loop.is_running()`.
+    #[doc = include_str!("../doc/event_loop/is_running.md")]
     pub fn is_running(&self) -> bool {
         self.0.running.get()
     }
 
     /// `loop.is_closed()`.
+    #[doc = include_str!("../doc/event_loop/is_closed.md")]
     pub fn is_closed(&self) -> bool {
         self.0.closed.get()
     }
 
     /// `loop.close()`: drops everything still scheduled and refuses further
     /// scheduling. `RuntimeError` while running. Idempotent.
+    #[doc = include_str!("../doc/event_loop/close.md")]
     pub fn close(&self) -> Result<(), RuntimeError> {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop"));
         }
-        if self.0.closed.replace(true) {
+        if self.0.closed.get() {
             return Ok(());
         }
+        self.log_close();
+        self.0.closed.set(true);
         // Take everything out first: dropping it runs user code (closure
         // captures, "never retrieved" reports), with no borrow held.
         let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
@@ -350,7 +388,13 @@ impl EventLoop {
     }
 
     /// `loop.run_forever()`: runs iterations until [`stop`](Self::stop).
+    #[doc = include_str!("../doc/event_loop/run_forever.md")]
     pub fn run_forever(&self) -> Result<(), RuntimeError> {
+        self.run_until_stopped(None).map(drop)
+    }
+
+    #[inline]
+    pub(super) fn run_until_stopped(&self, guard: Option<usize>) -> Result<RunEnd, RuntimeError> {
         self.check_closed()?;
         if self.is_running() {
             return Err(RuntimeError::new("This event loop is already running"));
@@ -366,119 +410,30 @@ impl EventLoop {
             event_loop: self,
             previous,
         };
+        let mut iterations = 0;
         loop {
+            if let Some(limit) = guard {
+                if self.would_wait_forever() {
+                    return Ok(RunEnd::WouldBlock);
+                }
+                if iterations == limit {
+                    return Ok(RunEnd::Limit);
+                }
+                iterations += 1;
+            }
             self.run_once();
             if self.0.stopping.get() {
-                break;
+                return Ok(RunEnd::Stopped);
             }
         }
-        Ok(())
-    }
-
-    /// Tasks not yet done are kept alive by the loop, as a spawned future
-    /// is by any executor, until they finish or the loop closes.
-    pub(crate) fn register_task(&self, id: u64, task: Rc<dyn TaskStep>) {
-        self.0.tasks.borrow_mut().insert(id, task);
-    }
-
-    /// Makes `task` the loop's current task for a step (CPython
-    /// `_enter_task` / `_leave_task`); returns the one it replaces.
-    pub(crate) fn swap_current_task(
-        &self,
-        task: Option<Rc<dyn TaskStep>>,
-    ) -> Option<Rc<dyn TaskStep>> {
-        self.0.current_task.replace(task)
-    }
-
-    /// Calls `f` with the task whose step is running on this loop, without
-    /// cloning it. `f` must not start or end a step, nor ask for this
-    /// loop's current task again (it would see none).
-    #[inline(always)]
-    pub(crate) fn with_current_task<R>(&self, f: impl FnOnce(Option<&Rc<dyn TaskStep>>) -> R) -> R {
-        let slot = &self.0.current_task;
-        let guard = PutBack(slot, slot.take());
-        f(guard.1.as_ref())
-    }
-
-    /// The registered tasks, oldest first.
-    pub(crate) fn tasks_in_creation_order(&self) -> Vec<Rc<dyn TaskStep>> {
-        let tasks = self.0.tasks.borrow();
-        let mut ids: Vec<&u64> = tasks.keys().collect();
-        ids.sort_unstable();
-        ids.into_iter().map(|id| tasks[id].clone()).collect()
-    }
-
-    pub(crate) fn unregister_task(&self, id: u64) {
-        self.0.tasks.borrow_mut().remove(&id);
-    }
-
-    /// `asyncio.all_tasks(loop)`: the number of tasks not yet done.
-    pub fn pending_task_count(&self) -> usize {
-        self.0.tasks.borrow().len()
     }
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0.shared
     }
 
-    /// Cancels every task not yet done and runs the loop until they are
-    /// (what `asyncio.run` does before closing the loop).
-    pub fn cancel_all_tasks(&self) -> Result<(), RuntimeError> {
-        let tasks: Vec<Rc<dyn TaskStep>> = self.0.tasks.borrow().values().cloned().collect();
-        if tasks.is_empty() {
-            return Ok(());
-        }
-        for t in &tasks {
-            t.clone().cancel_task(None);
-        }
-        while tasks.iter().any(|t| !t.is_done()) {
-            let lp = self.clone();
-            self.call_soon(move || lp.stop())?;
-            self.run_forever()?;
-        }
-        Ok(())
-    }
-
-    /// `loop.set_exception_handler(handler)`; `None` restores the default.
-    pub fn set_exception_handler<H>(&self, handler: Option<H>)
-    where
-        H: Fn(&EventLoop, &ErrorContext) + 'static,
-    {
-        *self.0.handler.borrow_mut() = handler.map(|h| Rc::new(h) as ExceptionHandler);
-    }
-
-    /// `loop.get_exception_handler()`.
-    pub fn get_exception_handler(&self) -> Option<ExceptionHandler> {
-        self.0.handler.borrow().clone()
-    }
-
-    /// `loop.default_exception_handler(context)`: logs the context at error
-    /// level through the `log` facade, target `"asyncio"`; with no logger
-    /// that takes it, writes it to stderr (LOOP-HANDLER-3).
-    pub fn default_exception_handler(&self, context: &ErrorContext) {
-        super::report::report_error(format_args!("{context}"));
-    }
-
-    /// `loop.call_exception_handler(context)`: calls the handler (or the
-    /// default). A handler that panics is reported through the default.
-    pub fn call_exception_handler(&self, context: &ErrorContext) {
-        let handler = self.0.handler.borrow().clone();
-        let Some(handler) = handler else {
-            self.default_exception_handler(context);
-            return;
-        };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| handler(self, context))) {
-            self.default_exception_handler(&ErrorContext {
-                message: "Unhandled error in exception handler".into(),
-                exception: Some(panic_exception(payload)),
-                future: None,
-                handle: None,
-            });
-            self.default_exception_handler(context);
-        }
-    }
-
     /// A `Send + Sync` handle other threads use to reach this loop.
+    #[doc = include_str!("../doc/event_loop/remote.md")]
     pub fn remote(&self) -> LoopHandle {
         LoopHandle {
             shared: self.0.shared.clone(),
@@ -511,6 +466,7 @@ impl Schedule for EventLoop {
                 exception: None,
                 future: Some(future.repr()),
                 handle: None,
+                source_traceback: None,
             });
             return;
         }
@@ -543,15 +499,30 @@ impl Schedule for EventLoop {
     fn same_callback(a: &DoneCallback, b: &DoneCallback) -> bool {
         a.same(b)
     }
+
+    #[inline(always)]
+    fn record_site(&self, future: *const (), site: Site) {
+        self.0.debug.record(future, site);
+    }
+
+    fn site(&self, future: *const ()) -> Option<Site> {
+        self.0.debug.site(future)
+    }
+
+    #[inline(always)]
+    fn forget_site(&self, future: *const ()) {
+        self.0.debug.forget(future);
+    }
 }
 
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "<EventLoop running={} closed={}>",
+            "<EventLoop running={} closed={} debug={}>",
             self.is_running(),
-            self.is_closed()
+            self.is_closed(),
+            self.get_debug()
         )
     }
 }

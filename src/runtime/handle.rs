@@ -7,6 +7,8 @@
 //! cancelled handle never runs (spec `LOOP-HANDLE-1`). Timers with the same
 //! deadline run in the order they were scheduled (`LOOP-TIMER-1`); a
 //! cancelled timer is counted for the loop to reclaim (`LOOP-TIMER-3`).
+//! A handle made in debug mode keeps its creation site and its repr ends
+//! with it (`LOOP-DEBUG-3`).
 
 use std::cell::Cell;
 use std::cmp::Ordering as CmpOrdering;
@@ -14,8 +16,10 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
+use super::sites::{Site, SiteId};
 use crate::context::CtxRef;
 use crate::error::RuntimeError;
+use crate::future::created_at;
 
 /// The type-erased body of a `call_soon` / `call_later` handle.
 pub(crate) trait RawHandle {
@@ -27,11 +31,14 @@ pub(crate) trait RawHandle {
     fn cancel(&self) -> bool;
     fn cancelled(&self) -> bool;
     fn name(&self) -> &str;
+    /// Where it was made, when made in debug mode.
+    fn site(&self) -> Option<Site>;
 }
 
 struct HandleCell<F> {
     callback: Cell<Option<F>>,
     cancelled: Cell<bool>,
+    site: SiteId,
     context: CtxRef,
 }
 
@@ -61,14 +68,36 @@ impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
     fn name(&self) -> &str {
         std::any::type_name::<F>()
     }
+
+    fn site(&self) -> Option<Site> {
+        self.site.get()
+    }
 }
 
-pub(crate) fn new_handle<F: FnOnce() + 'static>(f: F, context: CtxRef) -> Rc<dyn RawHandle> {
+pub(crate) fn new_handle<F: FnOnce() + 'static>(
+    f: F,
+    context: CtxRef,
+    site: SiteId,
+) -> Rc<dyn RawHandle> {
     Rc::new(HandleCell {
         callback: Cell::new(Some(f)),
         cancelled: Cell::new(false),
+        site,
         context,
     })
+}
+
+/// CPython's `Handle` repr: `<Handle cb()>`, `<Handle cancelled cb()>`,
+/// and `<TimerHandle when=T cb()>` for a timer (`when`), ending with
+/// ` created at FILE:LINE` in debug mode.
+pub(crate) fn handle_repr(handle: &dyn RawHandle, when: Option<f64>) -> String {
+    let state = if handle.cancelled() { " cancelled" } else { "" };
+    let site = created_at(handle.site());
+    let name = handle.name();
+    match when {
+        None => format!("<Handle{state} {name}(){site}>"),
+        Some(when) => format!("<TimerHandle{state} when={when} {name}(){site}>"),
+    }
 }
 
 /// `asyncio.Handle`: returned by [`EventLoop::call_soon`](crate::EventLoop::call_soon); cancelling it
@@ -78,6 +107,19 @@ pub struct Handle(pub(crate) Rc<dyn RawHandle>);
 
 impl Handle {
     /// `handle.cancel()`.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let ran = Rc::new(Cell::new(false));
+    /// let r = ran.clone();
+    /// let handle = lp.call_soon(move || r.set(true)).unwrap();
+    /// handle.cancel();
+    /// lp.stop();
+    /// lp.run_forever().unwrap();
+    /// assert!(!ran.get());
+    /// ```
     pub fn cancel(&self) {
         self.0.cancel();
     }
@@ -88,6 +130,15 @@ impl Handle {
     }
 
     /// `handle.cancelled()`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// let handle = lp.call_soon(|| {}).unwrap();
+    /// assert!(!handle.cancelled());
+    /// handle.cancel();
+    /// assert!(handle.cancelled());
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.0.cancelled()
     }
@@ -95,8 +146,7 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<Handle{state} {}()>", self.0.name())
+        f.write_str(&handle_repr(&*self.0, None))
     }
 }
 
@@ -113,7 +163,21 @@ pub struct TimerHandle {
 
 impl TimerHandle {
     /// `handle.cancel()`. The loop counts the cancellation when the timer
-    /// was still to run, to reclaim its heap entry (`LOOP-TIMER-3`).
+    /// was still to run, to reclaim its heap entry ([`LOOP-TIMER-3`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let ran = Rc::new(Cell::new(false));
+    /// let r = ran.clone();
+    /// let timer = lp.call_later(1.0, move || r.set(true)).unwrap();
+    /// timer.cancel();
+    /// let stopper = lp.clone();
+    /// lp.call_later(2.0, move || stopper.stop()).unwrap();
+    /// lp.run_forever().unwrap();
+    /// assert!(!ran.get());
+    /// ```
     pub fn cancel(&self) {
         if self.handle.cancel_pending() {
             self.cancelled_count.set(self.cancelled_count.get() + 1);
@@ -121,11 +185,25 @@ impl TimerHandle {
     }
 
     /// `handle.cancelled()`.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let timer = lp.call_later(1.0, || {}).unwrap();
+    /// timer.cancel();
+    /// assert!(timer.cancelled());
+    /// ```
     pub fn cancelled(&self) -> bool {
         self.handle.cancelled()
     }
 
     /// `handle.when()`: the loop time the callback is scheduled for.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// assert_eq!(lp.call_at(7.5, || {}).unwrap().when(), 7.5);
+    /// ```
     pub fn when(&self) -> f64 {
         self.when
     }
@@ -133,13 +211,7 @@ impl TimerHandle {
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(
-            f,
-            "<TimerHandle{state} when={} {}()>",
-            self.when,
-            self.handle.0.name()
-        )
+        f.write_str(&handle_repr(&*self.handle.0, Some(self.when)))
     }
 }
 

@@ -7,20 +7,40 @@
 //! schedule runs in the next iteration (spec `LOOP-ITER-1`). Every entry
 //! runs in its context with no borrow of the loop held
 //! (`LOOP-REENTRANT-1`); a panic is caught and reported (`LOOP-PANIC-1`).
+//! In debug mode each entry runs timed (`super::debug`, `LOOP-DEBUG-5`).
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::time::Duration;
 
-use super::event_loop::{Clock, EventLoop};
-use super::handle::new_handle;
+use super::event_loop::{Clock, EventLoop, RunEnd};
+use super::handle::{handle_repr, new_handle, RawHandle};
 use super::remote::RemoteItem;
+use super::sites::{Site, SiteId};
 use super::step::{Kind, Ready};
 use crate::context::CtxRef;
 use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
 use crate::future::AnyFuture;
 
 impl EventLoop {
+    /// `run_forever` with a guard (the trace replayer's): before each
+    /// iteration it ends the run, as [`RunEnd::WouldBlock`], when the
+    /// iteration would wait with no timeout (nothing ready, no stop, no
+    /// timer, nothing submitted), and as [`RunEnd::Limit`] after `limit`
+    /// iterations without a stop.
+    pub(crate) fn run_forever_guarded(&self, limit: usize) -> Result<RunEnd, RuntimeError> {
+        self.run_until_stopped(Some(limit))
+    }
+
+    /// Whether an iteration now would wait with no timeout.
+    pub(super) fn would_wait_forever(&self) -> bool {
+        self.0.ready.borrow().is_empty()
+            && !self.0.stopping.get()
+            && self.0.timers.borrow().is_empty()
+            && !self.0.shared.has_pending()
+    }
+
     /// One iteration: CPython's `BaseEventLoop._run_once`.
     pub(super) fn run_once(&self) {
         let inner = &self.0;
@@ -68,7 +88,10 @@ impl EventLoop {
                             if t.handle.cancelled() {
                                 self.uncount_cancelled_timer();
                             } else {
-                                self.push_ready(Ready::Handle(t.handle));
+                                self.push_ready(Ready::Timer {
+                                    handle: t.handle,
+                                    when: t.when,
+                                });
                             }
                         }
                     }
@@ -91,7 +114,7 @@ impl EventLoop {
         for item in items {
             match item {
                 RemoteItem::Call(f, _) => {
-                    let handle = new_handle(f, CtxRef::capture());
+                    let handle = new_handle(f, CtxRef::capture(), SiteId::NONE);
                     self.push_ready(Ready::Handle(handle));
                 }
                 RemoteItem::Wake(id) => {
@@ -104,13 +127,22 @@ impl EventLoop {
         }
     }
 
+    #[inline(always)]
     fn run_ready(&self, item: Ready) {
+        if self.0.debug.enabled() {
+            self.run_timed(item);
+        } else {
+            self.run_entry(item);
+        }
+    }
+
+    /// Runs one entry of the ready queue (inlined in both callers: the
+    /// debug one would otherwise cost the plain one its inlining).
+    #[inline(always)]
+    pub(super) fn run_entry(&self, item: Ready) {
         match item {
-            Ready::Handle(handle) => {
-                if let Some(outcome) = handle.run_checked() {
-                    self.report_callback_failure(outcome, || format!("{}()", handle.name()), None);
-                }
-            }
+            Ready::Handle(handle) => self.run_handle(&handle, None),
+            Ready::Timer { handle, when } => self.run_handle(&handle, Some(when)),
             Ready::Done {
                 future,
                 registration,
@@ -122,7 +154,15 @@ impl EventLoop {
                         .run(|| catch_unwind(AssertUnwindSafe(|| f.call(arg))));
                     self.report_callback_failure(
                         outcome,
-                        || format!("{}({})", f.name(), future.repr()),
+                        || {
+                            let callback = format!("{}({})", f.name(), future.repr());
+                            let handle = format!("<Handle {callback}>");
+                            Failed {
+                                callback,
+                                handle,
+                                site: None,
+                            }
+                        },
                         Some(&*future),
                     );
                 }
@@ -133,10 +173,42 @@ impl EventLoop {
         }
     }
 
+    /// Runs a `call_soon` handle or a timer (`when`).
+    #[inline(always)]
+    fn run_handle(&self, handle: &Rc<dyn RawHandle>, when: Option<f64>) {
+        if let Some(outcome) = handle.run_checked() {
+            self.report_callback_failure(
+                outcome,
+                || Failed {
+                    callback: format!("{}()", handle.name()),
+                    handle: handle_repr(&**handle, when),
+                    site: handle.site(),
+                },
+                None,
+            );
+        }
+    }
+
+    /// "Exception in callback ...", when the callback failed; `describe`
+    /// is called only then.
+    #[inline(always)]
     fn report_callback_failure(
         &self,
         outcome: Result<std::thread::Result<()>, RuntimeError>,
-        describe: impl FnOnce() -> String,
+        describe: impl FnOnce() -> Failed,
+        future: Option<&dyn AnyFuture>,
+    ) {
+        if !matches!(outcome, Ok(Ok(()))) {
+            self.report_failure(outcome, describe, future);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_failure(
+        &self,
+        outcome: Result<std::thread::Result<()>, RuntimeError>,
+        describe: impl FnOnce() -> Failed,
         future: Option<&dyn AnyFuture>,
     ) {
         let exception = match outcome {
@@ -144,12 +216,26 @@ impl EventLoop {
             Ok(Err(payload)) => panic_exception(payload),
             Err(e) => Exception::new("RuntimeError", e.message().to_owned()),
         };
-        let callback = describe();
+        let Failed {
+            callback,
+            handle,
+            site,
+        } = describe();
         self.call_exception_handler(&ErrorContext {
             message: format!("Exception in callback {callback}"),
             exception: Some(exception),
             future: future.map(|f| f.repr()),
-            handle: Some(format!("<Handle {callback}>")),
+            handle: Some(handle),
+            source_traceback: site,
         });
     }
+}
+
+/// What a failed callback's report says of it: the callback's text, the
+/// handle's repr, and the handle's creation site, the report's
+/// `source_traceback` (LOOP-DEBUG-4).
+struct Failed {
+    callback: String,
+    handle: String,
+    site: Option<Site>,
 }

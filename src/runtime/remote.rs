@@ -57,7 +57,7 @@ impl hooks::IdleQueue for RemoteQueue {
 /// variable an idle loop waits on. Built on [`crate::sync`], so the loom
 /// models check this very code.
 ///
-/// The wake-up protocol (spec `THREAD-WAKE-1`, `THREAD-WAKE-3`): the loop
+/// The wake-up protocol (spec [`THREAD-WAKE-1`](crate#the-spec-and-conformance), [`THREAD-WAKE-3`](crate#the-spec-and-conformance)): the loop
 /// decides to wait by looking at the queue under the lock, and if it is
 /// idle sets `waiting` under that same lock before it waits (the wait
 /// releases the lock atomically); it re-checks after every wake-up and
@@ -80,7 +80,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Pushes an item and wakes the loop; gives the item back when the loop
-    /// is closed (`THREAD-SUBMIT-2`).
+    /// is closed ([`THREAD-SUBMIT-2`](crate#the-spec-and-conformance)).
     pub(crate) fn push(&self, item: RemoteItem) -> Result<(), RemoteItem> {
         let mut q = sync::lock(&self.queue);
         if q.closed {
@@ -102,7 +102,7 @@ impl Shared {
     }
 
     /// Refuses every later push and takes back what the loop has not taken
-    /// (`THREAD-SUBMIT-3`): the caller drops it outside the lock; dropping
+    /// ([`THREAD-SUBMIT-3`](crate#the-spec-and-conformance)): the caller drops it outside the lock; dropping
     /// reports the discarded callbacks.
     pub(crate) fn close(&self) -> Discarded {
         let mut q = sync::lock(&self.queue);
@@ -182,7 +182,7 @@ impl Drop for Discarded {
 }
 
 /// A `Send + Sync` handle to a loop, for other threads: the way in that
-/// `loop.call_soon_threadsafe` is in asyncio. Made by [`EventLoop::remote`];
+/// `loop.call_soon_threadsafe` is in asyncio. Made by [`EventLoop::remote`](crate::EventLoop::remote);
 /// clones reach the same loop.
 ///
 /// ```
@@ -205,15 +205,35 @@ pub struct LoopHandle {
 impl LoopHandle {
     /// `loop.call_soon_threadsafe(callback)`: queues `callback` to run on
     /// the loop's thread and wakes the loop if it is idle (spec
-    /// `THREAD-SUBMIT-1`, `THREAD-WAKE-1`). The loop takes what was
+    /// [`THREAD-SUBMIT-1`](crate#the-spec-and-conformance), [`THREAD-WAKE-1`](crate#the-spec-and-conformance)). The loop takes what was
     /// submitted at the start of each iteration and runs it in that
     /// iteration, in a copy of the loop thread's current context (a
-    /// [`Context`] cannot cross threads); callbacks from one thread run in
+    /// [`Context`](crate::Context) cannot cross threads); callbacks from one thread run in
     /// submission order. `RuntimeError("Event loop is closed")` once the
     /// loop is closed: the callback is dropped, in this thread, and never
-    /// runs (`THREAD-SUBMIT-2`). A callback accepted before the loop closed
+    /// runs ([`THREAD-SUBMIT-2`](crate#the-spec-and-conformance)). A callback accepted before the loop closed
     /// but not yet taken by it is discarded by `close()` and reported
-    /// (`THREAD-SUBMIT-3`).
+    /// ([`THREAD-SUBMIT-3`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    /// use asyncio_future::{get_running_loop, EventLoop};
+    /// let lp = EventLoop::new();
+    /// let count = Arc::new(AtomicUsize::new(0));
+    /// let workers: Vec<_> = (0..2).map(|_| {
+    ///     let (remote, count) = (lp.remote(), count.clone());
+    ///     std::thread::spawn(move || {
+    ///         remote.call_soon_threadsafe(move || {
+    ///             if count.fetch_add(1, Ordering::SeqCst) == 1 {
+    ///                 get_running_loop().unwrap().stop(); // the second one stops the loop
+    ///             }
+    ///         }).unwrap();
+    ///     })
+    /// }).collect();
+    /// lp.run_forever().unwrap();
+    /// assert_eq!(count.load(Ordering::SeqCst), 2);
+    /// for w in workers { w.join().unwrap(); }
+    /// ```
     pub fn call_soon_threadsafe<F: FnOnce() + Send + 'static>(
         &self,
         callback: F,

@@ -17,7 +17,24 @@ impl EventLoop {
     /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
     /// returns its outcome. `RuntimeError` when the loop stops first
     /// ("Event loop stopped before Future completed.") or when `fut` belongs
-    /// to another loop. A [`Task`] is accepted too (it derefs to its future).
+    /// to another loop. A [`Task`](crate::Task) is accepted too (it derefs to its future).
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let fut = lp.create_future::<u32>();
+    /// let f = fut.clone();
+    /// lp.call_later(0.1, move || f.set_result(5).unwrap()).unwrap();
+    /// assert_eq!(lp.run_until_complete(&fut), Ok(5));
+    /// // A future that nothing completes: the loop stops and says so.
+    /// let never = lp.create_future::<u32>();
+    /// let l = lp.clone();
+    /// lp.call_soon(move || l.stop()).unwrap();
+    /// match lp.run_until_complete(&never) {
+    ///     Err(FutureError::Runtime(e)) => assert_eq!(e.message(), "Event loop stopped before Future completed."),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
     pub fn run_until_complete<T: Clone + 'static>(
         &self,
         future: &Future<T>,
@@ -47,6 +64,18 @@ impl EventLoop {
 /// of loop time (an `f64` or a `Duration`; a timer, never a blocking
 /// sleep). `sleep(0.0)` yields for one iteration. `RuntimeError` outside a
 /// running loop.
+///
+/// ```
+/// use std::time::Duration;
+/// use asyncio_future::{get_running_loop, sleep, EventLoop, FutureError};
+/// let lp = EventLoop::with_virtual_clock();
+/// let task = lp.create_task(async {
+///     sleep(1.5).await?;
+///     sleep(Duration::from_millis(500)).await?;
+///     Ok::<_, FutureError>(get_running_loop()?.time())
+/// }).unwrap();
+/// assert_eq!(lp.run_until_complete(&task), Ok(2.0));
+/// ```
 pub async fn sleep(delay: impl Seconds) -> Result<(), FutureError> {
     let delay = delay.seconds();
     let event_loop = get_running_loop()?;

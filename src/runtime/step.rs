@@ -19,8 +19,13 @@ pub(crate) type LoopRegistration = Entry<DoneCallback, CtxRef>;
 
 /// What the loop's ready queue holds.
 pub(crate) enum Ready {
-    /// A `call_soon` handle, or a timer that came due.
+    /// A `call_soon` handle.
     Handle(Rc<dyn RawHandle>),
+    /// A timer that came due, with its deadline (for its repr).
+    Timer {
+        handle: Rc<dyn RawHandle>,
+        when: f64,
+    },
     /// One done callback of a completed future.
     Done {
         future: Rc<dyn AnyFuture>,

@@ -39,7 +39,7 @@ use crate::sync::{self, AtomicBool, Ordering};
 use crate::Future;
 
 /// The `Send + Sync` part of a task: what its `Waker` holds (spec
-/// `THREAD-WAKE-2`).
+/// [`THREAD-WAKE-2`](crate#the-spec-and-conformance)).
 ///
 /// A wake from any thread pushes the task's id to the loop's remote queue,
 /// the path `call_soon_threadsafe` takes, so it wakes an idle loop; the
@@ -75,7 +75,7 @@ type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureErr
 
 struct TaskCore<T: 'static> {
     id: u64,
-    /// `get_name()` (TASK-NAME-1).
+    /// `get_name()` ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
     name: RefCell<TaskName>,
     future: Future<T>,
     coroutine: RefCell<Option<Coroutine<T>>>,
@@ -137,6 +137,7 @@ impl<T: 'static> TaskCore<T> {
                         exception: None,
                         future: Some(self.future.erased().repr()),
                         handle: None,
+                        source_traceback: self.future.site(),
                     });
             }
             TaskAction::CancelFuture => {
@@ -237,6 +238,7 @@ impl<T: 'static> TaskCore<T> {
                 exception: Some(exception.clone()),
                 future: Some(self.future.erased().repr()),
                 handle: None,
+                source_traceback: self.future.site(),
             });
     }
 }
@@ -337,6 +339,9 @@ pub struct Task<T: 'static> {
 }
 
 impl<T: 'static> Task<T> {
+    /// Makes and schedules the task; in debug mode its future keeps the
+    /// caller's location as the task's creation site (LOOP-DEBUG-2).
+    #[track_caller]
     pub(crate) fn spawn<E, F>(
         event_loop: &EventLoop,
         id: u64,
@@ -374,16 +379,45 @@ impl<T: 'static> Task<T> {
     }
 
     /// The task's result future (the same object the task derefs to).
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(5) }).unwrap();
+    /// let fut = task.future().clone(); // a plain Future<i32>, the task's outcome
+    /// lp.run_until_complete(&task).unwrap();
+    /// assert_eq!(fut.result(), Ok(5));
+    /// ```
     pub fn future(&self) -> &Future<T> {
         &self.core.future
     }
 
     /// `task.get_context()`: the context every step runs in.
+    ///
+    /// ```
+    /// use asyncio_future::{ContextVar, EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let var = ContextVar::<&str>::new("user");
+    /// let v = var.clone();
+    /// let task = lp.create_task(async move { v.set("ada"); Ok::<_, FutureError>(()) }).unwrap();
+    /// lp.run_until_complete(&task).unwrap();
+    /// assert_eq!(task.get_context().get(&var), Some("ada"));
+    /// assert_eq!(var.get(), None);
+    /// ```
     pub fn get_context(&self) -> Context {
         self.core.context.clone()
     }
 
     /// The task's phase in its table (`spec/transitions.md`, "Task life").
+    ///
+    /// ```
+    /// use asyncio_future::{transitions::task::TaskPhase, EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// assert_eq!(task.phase(), TaskPhase::Created);
+    /// lp.run_until_complete(&task).unwrap();
+    /// assert_eq!(task.phase(), TaskPhase::Done);
+    /// ```
     pub fn phase(&self) -> TaskPhase {
         self.core.state.phase()
     }
@@ -391,34 +425,87 @@ impl<T: 'static> Task<T> {
     /// Whether a cancel request waits for the task's next step or the end
     /// of its current one (CPython's `_must_cancel`): the `†` of the
     /// task's table.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// assert!(!task.must_cancel());
+    /// task.cancel(None); // not started: the cancel waits for its first step
+    /// assert!(task.must_cancel());
+    /// assert!(lp.run_until_complete(&task).unwrap_err().is_cancelled());
+    /// ```
     pub fn must_cancel(&self) -> bool {
         self.core.state.must_cancel()
     }
 
-    /// `task.get_name()`: `Task-N` unless a name was given (TASK-NAME-1).
+    /// `task.get_name()`: `Task-N` unless a name was given ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError, TaskOptions};
+    /// let lp = EventLoop::new();
+    /// let named = lp.create_task_with(async { Ok::<_, FutureError>(()) }, TaskOptions::new().name("worker")).unwrap();
+    /// assert_eq!(named.get_name(), "worker");
+    /// let other = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// assert!(other.get_name().starts_with("Task-"));
+    /// ```
     pub fn get_name(&self) -> String {
         self.core.name.borrow().text()
     }
 
     /// `task.set_name(name)`.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// task.set_name("fetch");
+    /// assert_eq!(task.get_name(), "fetch");
+    /// ```
     pub fn set_name(&self, name: impl Into<String>) {
         *self.core.name.borrow_mut() = TaskName::Given(name.into());
     }
 
     /// `task.cancelling()`: how many cancels were requested and not taken
-    /// back by `uncancel()` (TASK-CANCEL-4).
+    /// back by `uncancel()` ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// assert_eq!(task.cancelling(), 0);
+    /// task.cancel(None);
+    /// task.cancel(None);
+    /// assert_eq!(task.cancelling(), 2);
+    /// ```
     pub fn cancelling(&self) -> u32 {
         self.core.state.cancelling()
     }
 
     /// `task.uncancel()`: takes one cancel request back and returns how
-    /// many are left (TASK-CANCEL-4).
+    /// many are left ([`TASK-CANCEL-4`](crate#the-spec-and-conformance)).
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(()) }).unwrap();
+    /// task.cancel(None);
+    /// assert_eq!(task.uncancel(), 0);
+    /// assert_eq!(task.cancelling(), 0);
+    /// ```
     pub fn uncancel(&self) -> u32 {
         self.core.state.uncancel()
     }
 
     /// The task seen without its result type, as `current_task()` and
     /// `all_tasks()` give it.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError};
+    /// let lp = EventLoop::new();
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(1u8) }).unwrap();
+    /// assert_eq!(lp.all_tasks(), [task.as_task_ref()]);
+    /// ```
     pub fn as_task_ref(&self) -> TaskRef {
         TaskRef(self.core.clone())
     }
@@ -461,6 +548,8 @@ impl EventLoop {
     /// first step is scheduled with `call_soon` now. The future's output is
     /// `Ok(value)` or an error: a `CancelledError` cancels the task, any
     /// other error becomes the task's exception.
+    #[doc = include_str!("../doc/task/create_task.md")]
+    #[track_caller]
     pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
     where
         T: 'static,
@@ -473,7 +562,9 @@ impl EventLoop {
     /// `loop.create_task(coro, name=..., context=...)`: as
     /// [`create_task`](Self::create_task), with a name (else `Task-N`) and
     /// a context every step runs in (else a copy of the current one), as
-    /// given in `options` (TASK-NAME-1, CTX-TASK-1).
+    /// given in `options` ([`TASK-NAME-1`](crate#the-spec-and-conformance), [`CTX-TASK-1`](crate#the-spec-and-conformance)).
+    #[doc = include_str!("../doc/task/create_task_with.md")]
+    #[track_caller]
     pub fn create_task_with<T, E, F>(
         &self,
         future: F,

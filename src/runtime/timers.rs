@@ -30,6 +30,14 @@ impl EventLoop {
     /// How many entries the timer heap holds, cancelled timers not yet
     /// reclaimed included (CPython: `len(loop._scheduled)`). A diagnostic
     /// for tests and tools.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let timer = lp.call_later(1.0, || {}).unwrap();
+    /// timer.cancel();
+    /// assert_eq!(lp.timer_count(), 1); // cancelled, not yet reclaimed
+    /// ```
     pub fn timer_count(&self) -> usize {
         self.0.timers.borrow().len()
     }

@@ -59,9 +59,9 @@ impl Reports {
     pub fn install(lp: &EventLoop) -> Self {
         let r = Reports::default();
         let sink = r.clone();
-        lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &ErrorContext| {
+        lp.set_exception_handler(move |_: &EventLoop, ctx: &ErrorContext| {
             sink.0.borrow_mut().push(ctx.clone())
-        }));
+        });
         r
     }
     pub fn get(&self) -> Vec<ErrorContext> {

@@ -176,12 +176,10 @@ fn run_one(body: &dyn Fn(Log) -> Body) -> Vec<String> {
         quiet: Rc::new(std::cell::Cell::new(false)),
     };
     let handler_log = log.clone();
-    lp.set_exception_handler(Some(
-        move |_: &EventLoop, ctx: &asyncio_future::ErrorContext| {
-            let exception = ctx.exception.as_ref().map_or("None".to_owned(), show_exc);
-            handler_log.log(format!("handler: {}: {exception}", ctx.message));
-        },
-    ));
+    lp.set_exception_handler(move |_: &EventLoop, ctx: &asyncio_future::ErrorContext| {
+        let exception = ctx.exception.as_ref().map_or("None".to_owned(), show_exc);
+        handler_log.log(format!("handler: {}: {exception}", ctx.message));
+    });
     let main = lp.create_task(body(log.clone())).unwrap();
     // A scenario that would wait forever (CPython's vloop raises then), or
     // one whose tasks swallow every cancel, fails instead of hanging: the

@@ -225,6 +225,24 @@ async def gather_of_shields(log):
         log(f"outer raised {e!r}")
 
 
+async def gather_return_exceptions_cancelled_task(log):
+    loop = asyncio.get_running_loop()
+
+    async def five():
+        await asyncio.sleep(5)
+        return 5
+
+    t = asyncio.create_task(five())
+    f = loop.create_future()
+    loop.call_later(1, t.cancel, "tmsg")
+    loop.call_later(1, f.cancel, "fmsg")
+    log(f"gather -> {await asyncio.gather(t, f, return_exceptions=True)!r}")
+    try:
+        t.result()
+    except asyncio.CancelledError as e:
+        log(f"t.result() raised {e!r}")
+
+
 run([
     gather_order,
     gather_empty,
@@ -243,4 +261,5 @@ run([
     gather_return_exceptions_cancel_via_task,
     gather_timed_out_by_wait_for,
     gather_of_shields,
+    gather_return_exceptions_cancelled_task,
 ])

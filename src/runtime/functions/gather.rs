@@ -15,6 +15,7 @@ use crate::error::{CancelledError, FutureError};
 use crate::runtime::callback::Callback;
 use crate::runtime::cancel::{cancel_future, clear_cancel_hook, set_cancel_hook, CancelHook};
 use crate::runtime::event_loop::EventLoop;
+use crate::transitions::Role;
 use crate::Future;
 
 /// How a finished child becomes an item of the result list.
@@ -39,7 +40,9 @@ impl<T: Clone + 'static> Collect<T> for Results {
 }
 
 /// `return_exceptions=True`: exceptions are items, a cancelled child is a
-/// `CancelledError` whose message is its cancel message or `''`.
+/// `CancelledError` whose message is its `_cancel_message` or `''`: read
+/// without handing over a cancelled task's error (TASK-RESULT-2), whose
+/// `_cancel_message` CPython 3.11 has cleared when the task ended.
 struct Outcomes;
 
 impl<T: Clone + 'static> Collect<T> for Outcomes {
@@ -47,7 +50,11 @@ impl<T: Clone + 'static> Collect<T> for Outcomes {
     const FAIL_FAST: bool = false;
     fn item(child: &Future<T>) -> Result<Self::Item, FutureError> {
         if child.cancelled() {
-            let message = cancel_message(child).unwrap_or_else(|| Arc::from(""));
+            let message = match child.role() {
+                Role::Task => None,
+                Role::Future => child.cancel_message(),
+            }
+            .unwrap_or_else(|| Arc::from(""));
             return Ok(Err(CancelledError::from_shared(Some(message)).into()));
         }
         Ok(match child.exception() {
@@ -57,7 +64,8 @@ impl<T: Clone + 'static> Collect<T> for Outcomes {
     }
 }
 
-/// The cancel message of a cancelled future (`_make_cancelled_error`).
+/// The cancel message of a cancelled future (`_make_cancelled_error`): a
+/// cancelled task hands its message over once (TASK-RESULT-2).
 fn cancel_message<T: 'static>(fut: &Future<T>) -> Option<Arc<str>> {
     match fut.exception() {
         Err(FutureError::Cancelled(c)) => c.shared_message(),

@@ -212,6 +212,7 @@ impl TaskGroup {
                     exception: Some(exc),
                     future: Some(format!("{task:?}")),
                     handle: None,
+                    source_traceback: None,
                 });
             }
             return;

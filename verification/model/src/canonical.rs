@@ -24,14 +24,17 @@ impl Model {
         visit(TOP_LEVEL);
         visit(self.current);
         self.named.values().for_each(|&k| visit(k));
-        self.tasks.values().for_each(|t| visit(t.context));
+        for t in self.tasks.values() {
+            visit(t.context);
+            t.awaiters.iter().for_each(|r| visit(r.context));
+        }
         for state in self.futures.values() {
             if let FutureState::Pending(rs) = state {
                 rs.iter().for_each(|r| visit(r.context));
             }
         }
         for entry in &self.ready {
-            if let Ready::Done { context, .. } = entry {
+            if let Ready::Done { context, .. } | Ready::TaskWakeup { context, .. } = entry {
                 visit(*context);
             }
         }
@@ -43,16 +46,19 @@ impl Model {
             .collect();
         self.current = map(self.current);
         self.named.values_mut().for_each(|k| *k = map(*k));
-        self.tasks
-            .values_mut()
-            .for_each(|t| t.context = map(t.context));
+        for t in self.tasks.values_mut() {
+            t.context = map(t.context);
+            t.awaiters
+                .iter_mut()
+                .for_each(|r| r.context = map(r.context));
+        }
         for state in self.futures.values_mut() {
             if let FutureState::Pending(rs) = state {
                 rs.iter_mut().for_each(|r| r.context = map(r.context));
             }
         }
         for entry in self.ready.iter_mut() {
-            if let Ready::Done { context, .. } = entry {
+            if let Ready::Done { context, .. } | Ready::TaskWakeup { context, .. } = entry {
                 *context = map(*context);
             }
         }

@@ -47,10 +47,15 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-pub use asyncio_future::trace::Step;
+pub use asyncio_future::trace::{Awaitable, Step};
+use iteration::render_events;
+pub use iteration::{CallbackCall, Event, TaskEvent};
 
 mod canonical;
+mod iteration;
+pub mod kit;
 mod resolver;
+mod run;
 mod task;
 
 /// How many iterations `run` may take before the trace counts as not
@@ -114,13 +119,26 @@ pub enum Ready {
     },
     /// The first step of a task, queued when the task is created.
     FirstStep(u8),
+    /// The wake-up of `task`, which awaits the task `awaited`, queued when
+    /// `awaited` ends (version 1.1).
+    TaskWakeup {
+        /// The task that ended.
+        awaited: u8,
+        /// The task that resumes.
+        task: u8,
+        /// The context it resumes in (its own).
+        context: ContextId,
+    },
+    /// The step CPython queues when task `tK` awaits itself: it throws
+    /// `RuntimeError` into the coroutine (TASK-AWAIT-1).
+    SelfAwaitError(u8),
 }
 
 /// A task: the futures its coroutine awaits in order, and how far it got.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TaskState {
-    /// `task tK fA fB ...`: the futures awaited, in order.
-    pub awaits: Vec<u8>,
+    /// `task tK fA tB ...`: what is awaited, in order.
+    pub awaits: Vec<Awaitable>,
     /// The index in `awaits` of the await the task is at.
     pub position: usize,
     /// Whether the coroutine has returned.
@@ -132,7 +150,13 @@ pub struct TaskState {
     pub cancelled: bool,
     /// The future the task is suspended on with its wake-up registered
     /// (CPython's `_fut_waiter`), from the suspension to the next step.
-    pub waiter: Option<u8>,
+    pub waiter: Option<Awaitable>,
+    /// The wake-ups of the tasks awaiting this one, in the order they
+    /// suspended; queued when this task ends.
+    pub awaiters: Vec<Registration>,
+    /// The message of the error this task was cancelled with, until a
+    /// reader takes it (TASK-RESULT-2: later readers get a bare one).
+    pub cancel_message: Option<String>,
     /// A cancel request for the next step (`_must_cancel`) and its message.
     pub must_cancel: Option<Option<String>>,
     /// `cancelling()` (3.11's `_num_cancels_requested`).
@@ -188,6 +212,9 @@ pub struct Model {
     pub ready: VecDeque<Ready>,
     /// The futures whose resolver exists and is not used yet.
     pub resolvers: BTreeSet<u8>,
+    /// `loop.stop()` was called and the loop has not stopped yet
+    /// (CPython's `_stopping`).
+    pub stopping: bool,
 }
 
 impl Hash for Model {
@@ -206,6 +233,7 @@ impl Hash for Model {
         self.tasks.hash(state);
         self.ready.hash(state);
         self.resolvers.hash(state);
+        self.stopping.hash(state);
     }
 }
 
@@ -239,7 +267,7 @@ fn hash_step<H: Hasher>(step: &Step, state: &mut H) {
         Step::TaskDone(t) | Step::TaskCancelled(t) | Step::Cancelling(t) | Step::Uncancel(t) => {
             t.hash(state);
         }
-        Step::Step | Step::Run => {}
+        Step::Step | Step::Run | Step::Stop | Step::RunForever => {}
     }
 }
 
@@ -293,6 +321,7 @@ impl Model {
             tasks: BTreeMap::new(),
             ready: VecDeque::new(),
             resolvers: BTreeSet::new(),
+            stopping: false,
         }
     }
 
@@ -318,59 +347,85 @@ impl Model {
                 Ok("ok".to_owned())
             }
             Step::Task(t, awaits) => {
-                for f in awaits {
-                    self.state(*f)?;
+                for a in awaits {
+                    match a {
+                        Awaitable::Future(f) => drop(self.state(*f)?),
+                        Awaitable::Task(j) if j != t => drop(self.task(*j)?),
+                        Awaitable::Task(_) => {}
+                    }
                 }
-                // CTX-TASK-1: the task's context is a copy of the current
-                // one; TASK-STEP-1: its first step is queued with call_soon.
-                let context = self.copy_current();
-                self.tasks.insert(
-                    *t,
-                    TaskState {
-                        awaits: awaits.clone(),
-                        position: 0,
-                        finished: false,
-                        context,
-                        cancelled: false,
-                        waiter: None,
-                        must_cancel: None,
-                        cancel_requests: 0,
-                    },
-                );
-                self.ready.push_back(Ready::FirstStep(*t));
+                self.create_task(*t, awaits);
                 Ok("ok".to_owned())
             }
-            Step::Step => {
-                let mut events = Vec::new();
-                self.iteration(&mut events)?;
-                Ok(render_events(events))
-            }
-            Step::Run => {
-                let mut events = Vec::new();
-                let mut n = 0;
-                while !self.ready.is_empty() {
-                    if n >= SETTLE_LIMIT {
-                        return Err(ModelError::new(format!(
-                            "run does not settle: callbacks are still ready after {SETTLE_LIMIT} iterations"
-                        )));
-                    }
-                    self.iteration(&mut events)?;
-                    n += 1;
-                }
-                Ok(render_events(events))
-            }
+            Step::Step | Step::Run | Step::RunForever => self.run_step(step),
             other => self.simple(other),
         }
     }
 
     /// A new context holding a copy of the current one.
-    fn copy_current(&mut self) -> ContextId {
+    pub(crate) fn copy_current(&mut self) -> ContextId {
         let copy = self.contexts[self.current].clone();
         self.contexts.push(copy);
         self.contexts.len() - 1
     }
 
-    fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
+    /// `task tK ...`: CTX-TASK-1, the task's context is a copy of the
+    /// current one; TASK-STEP-1, its first step is queued with call_soon.
+    pub(crate) fn create_task(&mut self, t: u8, awaits: &[Awaitable]) {
+        let context = self.copy_current();
+        self.tasks.insert(
+            t,
+            TaskState {
+                awaits: awaits.to_vec(),
+                position: 0,
+                finished: false,
+                context,
+                cancelled: false,
+                waiter: None,
+                must_cancel: None,
+                cancel_requests: 0,
+                awaiters: Vec::new(),
+                cancel_message: None,
+            },
+        );
+        self.ready.push_back(Ready::FirstStep(t));
+    }
+
+    /// Registers `callee` on `f` in `context` (FUT-CB-1), or queues it at
+    /// once when `f` is done (FUT-CB-3).
+    pub(crate) fn add_callback(
+        &mut self,
+        f: u8,
+        callee: Callee,
+        context: ContextId,
+    ) -> Result<(), ModelError> {
+        match self.state_mut(f)? {
+            FutureState::Pending(registrations) => {
+                registrations.push(Registration { callee, context })
+            }
+            _ => self.ready.push_back(Ready::Done {
+                future: f,
+                callee,
+                context,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Drops every registration of `callee` on a PENDING `f` and counts
+    /// them; 0 on a done future (FUT-REMOVE-1, FUT-REMOVE-2).
+    pub(crate) fn remove_callback(&mut self, f: u8, callee: Callee) -> Result<usize, ModelError> {
+        Ok(match self.state_mut(f)? {
+            FutureState::Pending(registrations) => {
+                let before = registrations.len();
+                registrations.retain(|r| r.callee != callee);
+                before - registrations.len()
+            }
+            _ => 0,
+        })
+    }
+
+    pub(crate) fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
         self.futures
             .get(&f)
             .ok_or_else(|| ModelError::new(format!("f{f} used before it exists")))
@@ -385,7 +440,7 @@ impl Model {
     /// PENDING → `done`; the registrations go to the ready queue in order
     /// (FUT-SET-1, FUT-SET-2, FUT-CANCEL-1, FUT-CB-2). False when already
     /// done (FUT-SET-3, FUT-CANCEL-2).
-    fn complete(&mut self, f: u8, done: FutureState) -> Result<bool, ModelError> {
+    pub(crate) fn complete(&mut self, f: u8, done: FutureState) -> Result<bool, ModelError> {
         let state = self.state_mut(f)?;
         let FutureState::Pending(registrations) = state else {
             return Ok(false);
@@ -461,115 +516,23 @@ impl Model {
                         .ok_or_else(|| ModelError::new(format!("k{k} used before it exists")))?,
                     None => self.copy_current(),
                 };
-                let callee = Callee::Callback(*c);
-                match self.state_mut(*f)? {
-                    FutureState::Pending(registrations) => {
-                        registrations.push(Registration { callee, context })
-                    }
-                    _ => self.ready.push_back(Ready::Done {
-                        future: *f,
-                        callee,
-                        context,
-                    }),
-                }
+                self.add_callback(*f, Callee::Callback(*c), context)?;
                 ok()
             }
             Step::RemoveDoneCallback(f, c) => {
-                let callee = Callee::Callback(*c);
-                Ok(match self.state_mut(*f)? {
-                    FutureState::Pending(registrations) => {
-                        let before = registrations.len();
-                        registrations.retain(|r| r.callee != callee);
-                        (before - registrations.len()).to_string()
-                    }
-                    _ => "0".to_owned(),
-                })
+                Ok(self.remove_callback(*f, Callee::Callback(*c))?.to_string())
             }
             Step::Var(v) => {
                 self.contexts[self.current].insert(VAR, *v);
+                ok()
+            }
+            Step::Stop => {
+                self.stopping = true;
                 ok()
             }
             other => Err(ModelError::new(format!(
                 "{other:?} is not allowed in a callback body"
             ))),
         }
-    }
-
-    /// One loop iteration: exactly the entries ready when it began
-    /// (LOOP-ITER-1), each in its context.
-    fn iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
-        let n = self.ready.len();
-        for _ in 0..n {
-            let Some(entry) = self.ready.pop_front() else {
-                break;
-            };
-            let saved = self.current;
-            match entry {
-                Ready::Done {
-                    future,
-                    callee: Callee::Callback(c),
-                    context,
-                } => {
-                    self.current = context;
-                    let event = self.call_callback(c, future);
-                    self.current = saved;
-                    events.push(event?);
-                }
-                Ready::Done {
-                    callee: Callee::Wakeup(t),
-                    context,
-                    ..
-                } => {
-                    self.current = context;
-                    let r = match self.begin_step(t, false, events) {
-                        Ok(true) => self.advance(t, events),
-                        other => other.map(drop),
-                    };
-                    self.current = saved;
-                    r?;
-                }
-                Ready::FirstStep(t) => {
-                    self.current = self.task(t)?.context;
-                    let r = match self.begin_step(t, true, events) {
-                        Ok(true) => self.advance(t, events),
-                        other => other.map(drop),
-                    };
-                    self.current = saved;
-                    r?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Calls `cK(fN)` in the current context and renders its event.
-    fn call_callback(&mut self, c: u8, future: u8) -> Result<String, ModelError> {
-        let mut text = format!("c{c}(f{future}");
-        if self.has_var {
-            match self.contexts[self.current].get(VAR) {
-                Some(v) => text.push_str(&format!(",var={v}")),
-                None => text.push_str(",var=-"),
-            }
-        }
-        text.push(')');
-        let body = self.bodies.get(&c).cloned().unwrap_or_default();
-        if !body.is_empty() {
-            let mut parts = Vec::new();
-            for s in &body {
-                parts.push(format!("{s} -> {}", self.simple(s)?));
-            }
-            text.push('[');
-            text.push_str(&parts.join("; "));
-            text.push(']');
-        }
-        Ok(text)
-    }
-}
-
-fn render_events(events: Vec<String>) -> String {
-    if events.is_empty() {
-        "-".to_owned()
-    } else {
-        events.join(" ")
     }
 }

@@ -526,7 +526,7 @@ fn never_retrieved(futures: Vec<(Outcome, Vec<Touch>)>) -> TestResult {
     let lp = EventLoop::new();
     let reports: Rc<RefCell<Vec<String>>> = Rc::default();
     let sink = reports.clone();
-    lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &ErrorContext| {
+    lp.set_exception_handler(move |_: &EventLoop, ctx: &ErrorContext| {
         // Closing the loop also reports tasks left pending (LOOP-CLOSE-3);
         // this law is about never-retrieved reports only.
         if ctx.message.starts_with("Task was destroyed") {
@@ -538,7 +538,7 @@ fn never_retrieved(futures: Vec<(Outcome, Vec<Touch>)>) -> TestResult {
             .and_then(|e| e.message().map(str::to_owned))
             .unwrap_or_default();
         sink.borrow_mut().push(format!("{}: {who}", ctx.message));
-    }));
+    });
     let callback = Callback::named("cb", |_: &asyncio_future::Future<i64>| {});
     let mut expected = Vec::new();
     for (i, (outcome, touches)) in futures.iter().enumerate() {

@@ -15,7 +15,7 @@
 //! must fail in both, at the same step).
 //!
 //! Cases: 10,000 by default; `PROPTEST_CASES=N` overrides. Failures are
-//! shrunk and persisted in `proptest-regressions/model_proptest.txt`
+//! shrunk and persisted in `verification/harness/proptest-regressions/model_proptest.txt`
 //! (committed; set `PROPTEST_DISABLE_FAILURE_PERSISTENCE=1` to not write).
 //!
 //! Futures may be made with their resolver (`future_with_resolver`), whose
@@ -32,7 +32,7 @@
 
 use std::collections::BTreeSet;
 
-use asyncio_future::trace::{self, Step};
+use asyncio_future::trace::{self, Awaitable, Step};
 use asyncio_future_model::{FutureState, Model};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -124,7 +124,13 @@ impl Reference {
             | Step::ResolverSetException(f, _)
             | Step::DropResolver(f) => self.resolvers.contains(f),
             Step::Context(k) => !self.contexts.contains(k),
-            Step::Task(t, fs) => !self.tasks.contains(t) && fs.iter().all(f_ok),
+            Step::Task(t, awaits) => {
+                !self.tasks.contains(t)
+                    && awaits.iter().all(|a| match a {
+                        Awaitable::Future(f) => f_ok(f),
+                        Awaitable::Task(j) => j == t || self.tasks.contains(j),
+                    })
+            }
             Step::Def(c, body) => {
                 !self.defined.contains(c)
                     && !self.used.contains(c)
@@ -147,7 +153,7 @@ impl Reference {
             | Step::TaskCancelled(t)
             | Step::Cancelling(t)
             | Step::Uncancel(t) => self.tasks.contains(t),
-            Step::Var(_) | Step::Step | Step::Run => true,
+            Step::Var(_) | Step::Step | Step::Run | Step::Stop | Step::RunForever => true,
         }
     }
 
@@ -163,7 +169,8 @@ impl Reference {
             | Step::Task(..)
             | Step::Def(..)
             | Step::Step
-            | Step::Run => false,
+            | Step::Run
+            | Step::RunForever => false,
             other => self.allows(other),
         }
     }
@@ -235,6 +242,19 @@ fn query(r: &Reference) -> BoxedStrategy<Step> {
         .boxed()
 }
 
+/// What new task `t` awaits: mostly futures, sometimes a task made before,
+/// rarely itself (TASK-AWAIT-1, TASK-AWAIT-3, TASK-AWAIT-4).
+fn awaitable(r: &Reference, t: u8) -> BoxedStrategy<Awaitable> {
+    let future = future_pref_pending(r).prop_map(Awaitable::Future);
+    let itself = Just(Awaitable::Task(t));
+    if r.tasks.is_empty() {
+        prop_oneof![8 => future, 1 => itself].boxed()
+    } else {
+        let task = select(r.tasks.clone()).prop_map(Awaitable::Task);
+        prop_oneof![6 => future, 3 => task, 1 => itself].boxed()
+    }
+}
+
 /// A step on a task (trace format 1.1): cancel it, or read its state.
 fn task_step(r: &Reference) -> BoxedStrategy<Step> {
     (select(r.tasks.clone()), 0..6u8, 0..3u8)
@@ -297,6 +317,7 @@ fn body_step(r: &Reference, own: u8) -> BoxedStrategy<Step> {
         1 => remove(r, Some(own)),
         2 => value().prop_map(Step::Var),
         2 => query(r),
+        1 => Just(Step::Stop),
     ]
     .boxed()
 }
@@ -320,6 +341,8 @@ impl ReferenceStateMachine for RefMachine {
             (2, value().prop_map(Step::Var).boxed()),
             (4, Just(Step::Step).boxed()),
             (2, Just(Step::Run).boxed()),
+            (1, Just(Step::Stop).boxed()),
+            (1, Just(Step::RunForever).boxed()),
         ];
         let free = r.free();
         if !free.is_empty() {
@@ -349,8 +372,8 @@ impl ReferenceStateMachine for RefMachine {
         }
         let new_task = (0..MAX_TASKS).find(|t| !r.tasks.contains(t));
         if let Some(t) = new_task {
-            let fs = proptest::collection::vec(future_pref_pending(r), 0..=3);
-            arms.push((2, fs.prop_map(move |fs| Step::Task(t, fs)).boxed()));
+            let awaits = proptest::collection::vec(awaitable(r, t), 0..=3);
+            arms.push((2, awaits.prop_map(move |a| Step::Task(t, a)).boxed()));
         }
         proptest::strategy::Union::new_weighted(arms).boxed()
     }

@@ -4,6 +4,10 @@
 //! ```text
 //! future-trace run FILE...     print every step as `STEP -> OUTCOME` (observed)
 //! future-trace check FILE...   compare each `-> EXPECTED` with what is observed
+//! future-trace check --replayer 'CMD ARGS' [--timeout SECS] [--jobs N] FILE...
+//!                              the same, with the outcomes of another program
+//!                              (one process per trace, trace on stdin: the
+//!                              replayer protocol of spec/trace-format.md, 6)
 //! future-trace promela [--variant NAME]
 //!                              print the Promela model of the transition tables
 //!                              (`spec/model.pml`; a deliberately wrong variant:
@@ -21,9 +25,11 @@ use std::process::ExitCode;
 
 use asyncio_future::trace::{self, Trace, TraceError};
 
-const USAGE: &str = "usage: future-trace run FILE...\n       future-trace check FILE...\n       future-trace promela [--variant table|done-accepts-set-result|lifo-callbacks]\n(`-` reads standard input)";
+mod replayer;
 
-fn read(path: &str) -> Result<(String, String), (String, TraceError)> {
+pub(crate) const USAGE: &str = "usage: future-trace run FILE...\n       future-trace check FILE...\n       future-trace check --replayer 'CMD ARGS' [--timeout SECS] [--jobs N] FILE...\n       future-trace promela [--variant table|done-accepts-set-result|lifo-callbacks]\n(`-` reads standard input)";
+
+pub(crate) fn read(path: &str) -> Result<(String, String), (String, TraceError)> {
     let display = if path == "-" { "<stdin>" } else { path }.to_owned();
     let mut bytes = Vec::new();
     let read = if path == "-" {
@@ -71,6 +77,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("promela") {
         return promela(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("check")
+        && args.get(1).map(String::as_str) == Some("--replayer")
+    {
+        return replayer::check(&args[2..]);
     }
     let (command, files) = match args.split_first() {
         Some((c, f)) if (c == "run" || c == "check") && !f.is_empty() => (c.as_str(), f),
@@ -128,6 +139,11 @@ fn main() -> ExitCode {
     if command == "check" {
         let _ = writeln!(stdout, "{passed} passed, {failed} failed");
     }
+    exit_status(unusable, failed)
+}
+
+/// 2 when some input was unusable, 1 when some trace failed, else 0.
+pub(crate) fn exit_status(unusable: bool, failed: usize) -> ExitCode {
     if unusable {
         ExitCode::from(2)
     } else if failed > 0 {

@@ -17,7 +17,7 @@ use asyncio_future_fuzz::TARGETS;
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn files(dir: &str, ext: Option<&str>) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries

@@ -32,7 +32,9 @@ fn trace_files(dir: &Path) -> Vec<PathBuf> {
 /// e.g. written by `cpython_oracle.py gen --seed S --count N --out DIR`) for
 /// longer runs.
 fn vector_files() -> Vec<PathBuf> {
-    let committed = trace_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"));
+    let committed = trace_files(
+        &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/vectors"),
+    );
     assert!(!committed.is_empty(), "no *.trace vector in tests/vectors");
     let mut files = committed;
     if let Some(extra) = std::env::var_os("MODEL_EXTRA_VECTORS") {
