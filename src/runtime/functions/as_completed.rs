@@ -91,6 +91,8 @@ impl<T: Clone + 'static> AsCompleted<T> {
     /// (`_wait_for_one()`): the outcome of the next future to finish, or
     /// `TimeoutError` once the timeout passed (FN-ASCOMPLETED-2); `None`
     /// after one call per distinct future.
+    ///
+    /// [Example](as_completed).
     pub async fn next(&mut self) -> Option<Result<T, FutureError>> {
         if self.remaining == 0 {
             return None;
@@ -124,11 +126,22 @@ impl<T: Clone + 'static> AsCompleted<T> {
     }
 
     /// How many outcomes are left to take.
+    ///
+    /// ```
+    /// use asyncio_future::{as_completed, EventLoop};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let (a, b) = (lp.create_future::<i32>(), lp.create_future::<i32>());
+    /// let it = as_completed([&a, &b, &a], None::<f64>).unwrap();
+    /// assert_eq!(it.len(), 2); // a future given twice is waited for once
+    /// assert!(!it.is_empty());
+    /// ```
     pub fn len(&self) -> usize {
         self.remaining
     }
 
     /// Whether every outcome was taken.
+    ///
+    /// [Example](AsCompleted::len).
     pub fn is_empty(&self) -> bool {
         self.remaining == 0
     }

@@ -197,6 +197,16 @@ impl<R: 'static> Gathering<R> {
     }
 
     /// The result future itself.
+    ///
+    /// ```
+    /// use asyncio_future::{gather, EventLoop};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let (a, b) = (lp.create_future::<i32>(), lp.create_future::<i32>());
+    /// let all = gather(&lp, [&a, &b]).unwrap();
+    /// a.set_result(1).unwrap();
+    /// b.set_result(2).unwrap();
+    /// assert_eq!(lp.run_until_complete(all.future()), Ok(vec![1, 2]));
+    /// ```
     pub fn future(&self) -> &Future<Vec<R>> {
         &self.outer
     }

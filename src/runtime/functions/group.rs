@@ -19,6 +19,7 @@ use crate::error::Exception;
 /// ```
 /// use asyncio_future::{Exception, ExceptionGroup};
 /// let group = ExceptionGroup::new("errors", vec![Exception::new("ValueError", "a")]);
+/// assert_eq!(group.message(), "errors");
 /// assert_eq!(group.to_string(), "errors (1 sub-exception)");
 /// assert_eq!(format!("{group:?}"), "ExceptionGroup('errors', [ValueError('a')])");
 /// let raised = group.into_exception();
@@ -33,6 +34,8 @@ pub struct ExceptionGroup {
 
 impl ExceptionGroup {
     /// `ExceptionGroup(message, exceptions)`.
+    ///
+    /// [Example](ExceptionGroup).
     pub fn new(message: impl Into<String>, exceptions: Vec<Exception>) -> Self {
         ExceptionGroup {
             message: message.into(),
@@ -41,22 +44,30 @@ impl ExceptionGroup {
     }
 
     /// `eg.message`.
+    ///
+    /// [Example](ExceptionGroup).
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// `eg.exceptions`, in the order they were raised.
+    ///
+    /// [Example](ExceptionGroup).
     pub fn exceptions(&self) -> &[Exception] {
         &self.exceptions
     }
 
     /// The group as an exception object of type `ExceptionGroup`.
+    ///
+    /// [Example](ExceptionGroup).
     pub fn into_exception(self) -> Exception {
         Exception::from_error(self)
     }
 
     /// The group inside an exception made by
     /// [`into_exception`](Self::into_exception), if it is one.
+    ///
+    /// [Example](ExceptionGroup).
     pub fn of(exception: &Exception) -> Option<&ExceptionGroup> {
         exception.downcast_ref::<ExceptionGroup>()
     }

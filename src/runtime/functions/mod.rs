@@ -61,6 +61,15 @@ use crate::Future;
 /// `ensure_future` on a future returns it unchanged).
 pub trait EnsureFuture<T: 'static> {
     /// The future itself (another handle to it).
+    ///
+    /// ```
+    /// use asyncio_future::{EnsureFuture, EventLoop, FutureError};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let fut = lp.create_future::<i32>();
+    /// assert!(fut.clone().ensure_future() == fut);
+    /// let task = lp.create_task(async { Ok::<_, FutureError>(1) }).unwrap();
+    /// assert!((&task).ensure_future() == *task.future());
+    /// ```
     fn ensure_future(self) -> Future<T>;
 }
 
@@ -100,6 +109,8 @@ impl<T: 'static> EnsureFuture<T> for &Task<T> {
 /// ```
 pub trait Delay {
     /// The delay in seconds, `None` for no timeout.
+    ///
+    /// [Example](Delay).
     fn delay(self) -> Option<f64>;
 }
 

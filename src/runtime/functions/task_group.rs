@@ -66,6 +66,8 @@ fn is_base_error(e: &Exception) -> bool {
 
 impl TaskGroup {
     /// A group not entered yet.
+    ///
+    /// [Example](TaskGroup) (entered and exited by hand), [example](TaskGroup::run).
     pub fn new() -> Self {
         Self::default()
     }
@@ -73,6 +75,8 @@ impl TaskGroup {
     /// `__aenter__`: binds the group to the running loop's current task,
     /// its parent. `RuntimeError` when entered before or outside a task
     /// (FN-TASKGROUP-6).
+    ///
+    /// [Example](TaskGroup).
     pub fn enter(&self) -> Result<(), RuntimeError> {
         if self.0.borrow().entered {
             return Err(RuntimeError::new(format!(
@@ -95,6 +99,8 @@ impl TaskGroup {
     /// `tg.create_task(coro)`: a task of the group (FN-TASKGROUP-1).
     /// `RuntimeError` before `enter`, once the group is finished, or while
     /// it is shutting down after an error (FN-TASKGROUP-6).
+    ///
+    /// [Example](TaskGroup).
     pub fn create_task<T, E, F>(&self, future: F) -> Result<Task<T>, RuntimeError>
     where
         T: 'static,
@@ -105,6 +111,19 @@ impl TaskGroup {
     }
 
     /// `tg.create_task(coro, name=, context=)`.
+    ///
+    /// ```
+    /// use asyncio_future::{EventLoop, FutureError, TaskGroup, TaskOptions};
+    /// let lp = EventLoop::with_virtual_clock();
+    /// let main = lp.create_task(async {
+    ///     let tg = TaskGroup::new();
+    ///     tg.enter()?;
+    ///     let child = tg.create_task_with(async { Ok::<_, FutureError>(1) }, TaskOptions::new().name("child"))?;
+    ///     tg.exit(Ok(())).await?;
+    ///     Ok::<_, FutureError>((child.get_name(), child.result()?))
+    /// }).unwrap();
+    /// assert_eq!(lp.run_until_complete(&main), Ok(("child".to_owned(), 1)));
+    /// ```
     pub fn create_task_with<T, E, F>(
         &self,
         future: F,
@@ -238,6 +257,8 @@ impl TaskGroup {
     /// (when no child failed), or an `ExceptionGroup` of the children's
     /// errors and the body's (FN-TASKGROUP-4, FN-TASKGROUP-5); else gives
     /// the body's value back. A body error cancels the children first.
+    ///
+    /// [Example](TaskGroup).
     pub async fn exit<T>(&self, body: Result<T, FutureError>) -> Result<T, FutureError> {
         let (parent, requested) = {
             let mut inner = self.0.borrow_mut();

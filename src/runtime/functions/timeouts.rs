@@ -137,18 +137,28 @@ pub fn timeout_at(when: Option<f64>) -> Timeout {
 
 impl Timeout {
     /// `cm.when()`: the deadline in loop time, `None` for none.
+    ///
+    /// ```
+    /// use asyncio_future::timeout_at;
+    /// assert_eq!(timeout_at(Some(5.0)).when(), Some(5.0));
+    /// assert_eq!(timeout_at(None).when(), None);
+    /// ```
     pub fn when(&self) -> Option<f64> {
         self.0.borrow().when
     }
 
     /// `cm.expired()`: whether the deadline passed while inside
     /// (FN-TIMEOUT-2).
+    ///
+    /// [Example](timeout).
     pub fn expired(&self) -> bool {
         matches!(self.0.borrow().state, State::Expiring | State::Expired)
     }
 
     /// `cm.reschedule(when)`: moves the deadline (`None`: none); only while
     /// entered, else `RuntimeError` (FN-TIMEOUT-3, FN-TIMEOUT-5).
+    ///
+    /// [Example](timeout_at).
     pub fn reschedule(&self, when: Option<f64>) -> Result<(), RuntimeError> {
         let old = {
             let mut inner = self.0.borrow_mut();
@@ -186,6 +196,8 @@ impl Timeout {
     /// `__aenter__`: binds the timeout to the current task and schedules
     /// the deadline. `RuntimeError` when entered before or outside a task
     /// (FN-TIMEOUT-5).
+    ///
+    /// [Example](Timeout) (entered and exited by hand).
     pub fn enter(&self) -> Result<(), RuntimeError> {
         if self.0.borrow().state != State::Created {
             return Err(RuntimeError::new("Timeout has already been entered"));
@@ -209,6 +221,8 @@ impl Timeout {
     /// task has other cancels pending (FN-TIMEOUT-2, FN-TIMEOUT-4); any
     /// other outcome passes through. A timeout not entered gives the
     /// outcome back unchanged.
+    ///
+    /// [Example](Timeout) (entered and exited by hand).
     pub fn exit<T>(&self, outcome: Result<T, FutureError>) -> Result<T, FutureError> {
         let (handler, state, task, cancelling) = {
             let mut inner = self.0.borrow_mut();
@@ -239,6 +253,8 @@ impl Timeout {
     /// `async with cm: body`: [`enter`](Self::enter), the body, then
     /// [`exit`](Self::exit) with its outcome. Dropped midway, the deadline
     /// is cancelled.
+    ///
+    /// [Example](timeout), [example](timeout_at).
     pub async fn run<T, F>(&self, body: F) -> Result<T, FutureError>
     where
         F: std::future::Future<Output = Result<T, FutureError>>,
