@@ -98,6 +98,13 @@
 //! | `asyncio.sleep(d)` | [`asyncio_future::sleep(d).await`](sleep) |
 //! | `asyncio.run(main())` | [`asyncio_future::run(async { ... })`](run) |
 //! | `asyncio.get_running_loop()` | [`asyncio_future::get_running_loop()`](get_running_loop) |
+//! | `await asyncio.gather(a, b)` / `return_exceptions=True` | [`gather(&lp, [a, b])?.await`](gather) → `Vec<T>` / [`gather_return_exceptions`] → `Vec<Result<T, FutureError>>`; [`Gathering::cancel`] cancels the children |
+//! | `await asyncio.shield(fut)` | [`shield(&fut).await`](shield) |
+//! | `await asyncio.wait_for(fut, 1.5)` | [`wait_for(&fut, 1.5).await`](wait_for) (`None`: no timeout) |
+//! | `done, pending = await asyncio.wait(fs, timeout=t, return_when=...)` | [`wait(fs, t, ReturnWhen::FirstCompleted).await?`](wait) → `(done, pending)` |
+//! | `for f in asyncio.as_completed(fs, timeout=t): await f` | [`as_completed(fs, t)?`](as_completed); `while let Some(r) = it.next().await` |
+//! | `async with asyncio.timeout(d)` / `timeout_at(when)` | [`timeout(d)?.run(async { body }).await`](timeout) / [`timeout_at(Some(when))`](timeout_at) |
+//! | `async with asyncio.TaskGroup() as tg: tg.create_task(c)` | [`tg.run(async { body }).await`](TaskGroup::run), or [`enter()`](TaskGroup::enter), [`create_task(c)`](TaskGroup::create_task), [`exit(body).await`](TaskGroup::exit); errors in an [`ExceptionGroup`] |
 //! | `loop.is_running()` / `is_closed()` / `close()` | the same names |
 //! | `loop.set_exception_handler(h)` / `get_exception_handler()` | [the same names](EventLoop::set_exception_handler); `h(&EventLoop, &ErrorContext)`; `None` restores the default |
 //! | `loop.default_exception_handler(ctx)` / `call_exception_handler(ctx)` | the same names; see [Logging](#logging) |
