@@ -497,7 +497,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// The error a raising cell raises.
-    fn raised(&self, outcome: Outcome) -> FutureError {
+    pub(super) fn raised(&self, outcome: Outcome) -> FutureError {
         if outcome == Outcome::RaisesCancelledErrorOnce {
             let message = self.0.state.borrow_mut().take_cancel_message();
             return CancelledError::from_shared(message).into();
@@ -530,7 +530,8 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// `fut.result()`: the result (a clone of the stored value), or the
     /// stored exception object, a fresh `CancelledError`, or
-    /// `InvalidStateError` ("Result is not set.") while pending.
+    /// `InvalidStateError` ("Result is not set.") while pending. A result
+    /// that is not `Clone` is moved out by [`take_result`](Self::take_result).
     #[doc = include_str!("../doc/future/result.md")]
     pub fn result(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);
