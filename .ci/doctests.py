@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Which public functions and methods of asyncio-future lack an example.
 
-Reads rustdoc's JSON of the library (nightly rustdoc; made by .ci/run:
-`cargo +nightly rustdoc -p asyncio-future --lib -- -Z unstable-options
---output-format json`), walks what the crate root makes reachable (its
+Reads rustdoc's JSON of the library (made by .ci/run with the stable
+toolchain: `RUSTC_BOOTSTRAP=1 cargo rustdoc -p asyncio-future --lib -- -Z
+unstable-options --output-format json`), walks what the crate root makes reachable (its
 modules and re-exports), and checks every public free function, inherent
 method of a public type, and method of a public trait of this crate.
 

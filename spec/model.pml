@@ -60,6 +60,7 @@
 #define P_SUSPENDED 4
 #define P_DONE 5
 #define P_DESTROYED 6
+#define P_SELF_AWAITED 7
 #define R_KEEP 0
 #define R_SET 1
 #define R_CLEAR 2
@@ -80,6 +81,7 @@
 #define A_FINISH_PANICKED 13
 #define A_DROP_COROUTINE 14
 #define A_CANCEL_FUTURE 15
+#define A_DEFER_SELF_AWAIT 16
 #define E_CANCEL 0
 #define E_AWAITED_CANCELLED 1
 #define E_AWAITED_REFUSED 2
@@ -341,7 +343,7 @@ inline init_future_table() {
  * when it stays), TREQ the request's change, TACT the action; TACT is
  * TASK_IMPOSSIBLE for a cell that cannot occur, which fails the check. */
 #define TASK_IMPOSSIBLE 254
-hidden byte TNX[224], TREQ[224], TACT[224];
+hidden byte TNX[256], TREQ[256], TACT[256];
 inline task_cell(ph, rq, ev) {
   k_ = ((ph) * 2 + (rq)) * 16 + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];
   CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */
@@ -428,7 +430,7 @@ inline init_task_table() {
     TNX[69] = NX_STAY; TREQ[69] = R_KEEP; TACT[69] = TASK_IMPOSSIBLE; /* RUNNING wake-up of a future no longer awaited */
     TNX[70] = NX_STAY; TREQ[70] = R_KEEP; TACT[70] = A_SUSPEND; /* RUNNING await a pending future */
     TNX[71] = NX_STAY; TREQ[71] = R_KEEP; TACT[71] = A_READ; /* RUNNING await a done future */
-    TNX[72] = NX_STAY; TREQ[72] = R_KEEP; TACT[72] = A_RAISE_SELF_AWAIT; /* RUNNING await its own future */
+    TNX[72] = P_SELF_AWAITED; TREQ[72] = R_KEEP; TACT[72] = A_DEFER_SELF_AWAIT; /* RUNNING await its own future */
     TNX[73] = NX_STAY; TREQ[73] = R_KEEP; TACT[73] = A_RAISE_OTHER_LOOP; /* RUNNING await a future of another loop */
     TNX[74] = NX_STAY; TREQ[74] = R_KEEP; TACT[74] = A_SCHEDULE_STEP; /* RUNNING yield (sleep(0)) */
     TNX[75] = P_SUSPENDED; TREQ[75] = R_KEEP; TACT[75] = A_NOTHING; /* RUNNING step ends awaiting a pending future */
@@ -446,7 +448,7 @@ inline init_task_table() {
     TNX[85] = NX_STAY; TREQ[85] = R_KEEP; TACT[85] = TASK_IMPOSSIBLE; /* RUNNING +req wake-up of a future no longer awaited */
     TNX[86] = NX_STAY; TREQ[86] = R_KEEP; TACT[86] = A_SUSPEND; /* RUNNING +req await a pending future */
     TNX[87] = NX_STAY; TREQ[87] = R_KEEP; TACT[87] = A_READ; /* RUNNING +req await a done future */
-    TNX[88] = NX_STAY; TREQ[88] = R_KEEP; TACT[88] = A_RAISE_SELF_AWAIT; /* RUNNING +req await its own future */
+    TNX[88] = P_SELF_AWAITED; TREQ[88] = R_KEEP; TACT[88] = A_DEFER_SELF_AWAIT; /* RUNNING +req await its own future */
     TNX[89] = NX_STAY; TREQ[89] = R_KEEP; TACT[89] = A_RAISE_OTHER_LOOP; /* RUNNING +req await a future of another loop */
     TNX[90] = NX_STAY; TREQ[90] = R_KEEP; TACT[90] = A_SCHEDULE_STEP; /* RUNNING +req yield (sleep(0)) */
     TNX[91] = P_SUSPENDED; TREQ[91] = R_KEEP; TACT[91] = A_CANCEL_AWAITED; /* RUNNING +req step ends awaiting a pending future */
@@ -531,7 +533,7 @@ inline init_task_table() {
     TNX[160] = NX_STAY; TREQ[160] = R_KEEP; TACT[160] = TASK_IMPOSSIBLE; /* DONE cancel(msg) */
     TNX[161] = NX_STAY; TREQ[161] = R_KEEP; TACT[161] = TASK_IMPOSSIBLE; /* DONE awaited future accepted the cancel */
     TNX[162] = NX_STAY; TREQ[162] = R_KEEP; TACT[162] = TASK_IMPOSSIBLE; /* DONE awaited future refused the cancel */
-    TNX[163] = NX_STAY; TREQ[163] = R_KEEP; TACT[163] = TASK_IMPOSSIBLE; /* DONE a queued step runs */
+    TNX[163] = NX_STAY; TREQ[163] = R_KEEP; TACT[163] = A_NOTHING; /* DONE a queued step runs */
     TNX[164] = NX_STAY; TREQ[164] = R_KEEP; TACT[164] = TASK_IMPOSSIBLE; /* DONE wake-up of the awaited future */
     TNX[165] = NX_STAY; TREQ[165] = R_KEEP; TACT[165] = A_NOTHING; /* DONE wake-up of a future no longer awaited */
     TNX[166] = NX_STAY; TREQ[166] = R_KEEP; TACT[166] = TASK_IMPOSSIBLE; /* DONE await a pending future */
@@ -549,7 +551,7 @@ inline init_task_table() {
     TNX[176] = NX_STAY; TREQ[176] = R_KEEP; TACT[176] = TASK_IMPOSSIBLE; /* DONE +req cancel(msg) */
     TNX[177] = NX_STAY; TREQ[177] = R_KEEP; TACT[177] = TASK_IMPOSSIBLE; /* DONE +req awaited future accepted the cancel */
     TNX[178] = NX_STAY; TREQ[178] = R_KEEP; TACT[178] = TASK_IMPOSSIBLE; /* DONE +req awaited future refused the cancel */
-    TNX[179] = NX_STAY; TREQ[179] = R_KEEP; TACT[179] = TASK_IMPOSSIBLE; /* DONE +req a queued step runs */
+    TNX[179] = NX_STAY; TREQ[179] = R_KEEP; TACT[179] = A_NOTHING; /* DONE +req a queued step runs */
     TNX[180] = NX_STAY; TREQ[180] = R_KEEP; TACT[180] = TASK_IMPOSSIBLE; /* DONE +req wake-up of the awaited future */
     TNX[181] = NX_STAY; TREQ[181] = R_KEEP; TACT[181] = A_NOTHING; /* DONE +req wake-up of a future no longer awaited */
     TNX[182] = NX_STAY; TREQ[182] = R_KEEP; TACT[182] = TASK_IMPOSSIBLE; /* DONE +req await a pending future */
@@ -598,6 +600,42 @@ inline init_task_table() {
     TNX[221] = NX_STAY; TREQ[221] = R_KEEP; TACT[221] = TASK_IMPOSSIBLE; /* DESTROYED +req step ends returning */
     TNX[222] = NX_STAY; TREQ[222] = R_KEEP; TACT[222] = TASK_IMPOSSIBLE; /* DESTROYED +req step panics */
     TNX[223] = NX_STAY; TREQ[223] = R_KEEP; TACT[223] = TASK_IMPOSSIBLE; /* DESTROYED +req loop closes */
+  };
+  d_step {
+    TNX[224] = NX_STAY; TREQ[224] = R_SET; TACT[224] = A_SCHEDULE_STEP; /* SELF_AWAITED cancel(msg) */
+    TNX[225] = NX_STAY; TREQ[225] = R_KEEP; TACT[225] = TASK_IMPOSSIBLE; /* SELF_AWAITED awaited future accepted the cancel */
+    TNX[226] = NX_STAY; TREQ[226] = R_KEEP; TACT[226] = TASK_IMPOSSIBLE; /* SELF_AWAITED awaited future refused the cancel */
+    TNX[227] = NX_STAY; TREQ[227] = R_KEEP; TACT[227] = A_POLL; /* SELF_AWAITED a queued step runs */
+    TNX[228] = NX_STAY; TREQ[228] = R_KEEP; TACT[228] = A_RETRIEVE_AND_POLL; /* SELF_AWAITED wake-up of the awaited future */
+    TNX[229] = NX_STAY; TREQ[229] = R_KEEP; TACT[229] = A_NOTHING; /* SELF_AWAITED wake-up of a future no longer awaited */
+    TNX[230] = NX_STAY; TREQ[230] = R_KEEP; TACT[230] = A_SUSPEND; /* SELF_AWAITED await a pending future */
+    TNX[231] = NX_STAY; TREQ[231] = R_KEEP; TACT[231] = A_READ; /* SELF_AWAITED await a done future */
+    TNX[232] = P_RUNNING; TREQ[232] = R_KEEP; TACT[232] = A_RAISE_SELF_AWAIT; /* SELF_AWAITED await its own future */
+    TNX[233] = NX_STAY; TREQ[233] = R_KEEP; TACT[233] = A_RAISE_OTHER_LOOP; /* SELF_AWAITED await a future of another loop */
+    TNX[234] = NX_STAY; TREQ[234] = R_KEEP; TACT[234] = A_SCHEDULE_STEP; /* SELF_AWAITED yield (sleep(0)) */
+    TNX[235] = NX_STAY; TREQ[235] = R_KEEP; TACT[235] = A_NOTHING; /* SELF_AWAITED step ends awaiting a pending future */
+    TNX[236] = NX_STAY; TREQ[236] = R_KEEP; TACT[236] = A_NOTHING; /* SELF_AWAITED step ends pending otherwise */
+    TNX[237] = P_DONE; TREQ[237] = R_KEEP; TACT[237] = A_FINISH; /* SELF_AWAITED step ends returning */
+    TNX[238] = P_DONE; TREQ[238] = R_KEEP; TACT[238] = A_FINISH_PANICKED; /* SELF_AWAITED step panics */
+    TNX[239] = P_DESTROYED; TREQ[239] = R_KEEP; TACT[239] = A_DROP_COROUTINE; /* SELF_AWAITED loop closes */
+  };
+  d_step {
+    TNX[240] = NX_STAY; TREQ[240] = R_SET; TACT[240] = A_SCHEDULE_STEP; /* SELF_AWAITED +req cancel(msg) */
+    TNX[241] = NX_STAY; TREQ[241] = R_KEEP; TACT[241] = TASK_IMPOSSIBLE; /* SELF_AWAITED +req awaited future accepted the cancel */
+    TNX[242] = NX_STAY; TREQ[242] = R_KEEP; TACT[242] = TASK_IMPOSSIBLE; /* SELF_AWAITED +req awaited future refused the cancel */
+    TNX[243] = P_THROWING; TREQ[243] = R_THROW; TACT[243] = A_POLL; /* SELF_AWAITED +req a queued step runs */
+    TNX[244] = P_THROWING; TREQ[244] = R_THROW; TACT[244] = A_RETRIEVE_AND_POLL; /* SELF_AWAITED +req wake-up of the awaited future */
+    TNX[245] = NX_STAY; TREQ[245] = R_KEEP; TACT[245] = A_NOTHING; /* SELF_AWAITED +req wake-up of a future no longer awaited */
+    TNX[246] = NX_STAY; TREQ[246] = R_KEEP; TACT[246] = A_SUSPEND; /* SELF_AWAITED +req await a pending future */
+    TNX[247] = NX_STAY; TREQ[247] = R_KEEP; TACT[247] = A_READ; /* SELF_AWAITED +req await a done future */
+    TNX[248] = P_RUNNING; TREQ[248] = R_KEEP; TACT[248] = A_RAISE_SELF_AWAIT; /* SELF_AWAITED +req await its own future */
+    TNX[249] = NX_STAY; TREQ[249] = R_KEEP; TACT[249] = A_RAISE_OTHER_LOOP; /* SELF_AWAITED +req await a future of another loop */
+    TNX[250] = NX_STAY; TREQ[250] = R_KEEP; TACT[250] = A_SCHEDULE_STEP; /* SELF_AWAITED +req yield (sleep(0)) */
+    TNX[251] = NX_STAY; TREQ[251] = R_KEEP; TACT[251] = A_NOTHING; /* SELF_AWAITED +req step ends awaiting a pending future */
+    TNX[252] = NX_STAY; TREQ[252] = R_KEEP; TACT[252] = A_NOTHING; /* SELF_AWAITED +req step ends pending otherwise */
+    TNX[253] = P_DONE; TREQ[253] = R_KEEP; TACT[253] = A_FINISH_CANCELLED; /* SELF_AWAITED +req step ends returning */
+    TNX[254] = P_DONE; TREQ[254] = R_KEEP; TACT[254] = A_FINISH_PANICKED; /* SELF_AWAITED +req step panics */
+    TNX[255] = P_DESTROYED; TREQ[255] = R_KEEP; TACT[255] = A_DROP_COROUTINE; /* SELF_AWAITED +req loop closes */
   };
 }
 

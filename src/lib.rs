@@ -305,6 +305,12 @@ mod varmap;
 /// [`parse`](trace::parse) and [`replay`](trace::replay); the same steps are
 /// the operation language of the model-based tests. Malformed input is an
 /// error naming the line and the reason, never a panic.
+///
+/// # Check your implementation
+///
+/// [`trace::kit`] runs the vectors against any implementation of the
+/// [`trace::kit::Implementation`] trait, from its own `cargo test`
+/// (`spec/kit.md`; the module's docs have the example).
 pub mod trace {
     pub use crate::conformance::*;
 }
@@ -339,3 +345,8 @@ pub use concurrent::wrap_future_chains_in_flight;
 pub use concurrent::{
     wrap_future, ConcurrentAwait, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

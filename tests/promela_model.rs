@@ -43,7 +43,7 @@ fn every_cell_is_a_branch_of_the_model() {
         .count();
     assert_eq!(
         model.matches("    TNX[").count(),
-        2 * 7 * TaskEvent::ALL.len()
+        2 * 8 * TaskEvent::ALL.len()
     );
     let does = model
         .lines()

@@ -8,6 +8,7 @@
 mod common;
 
 use std::cell::{Cell, RefCell};
+use std::future::Future as _;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -640,9 +641,9 @@ fn test_running_await_done() {
 
 #[test]
 fn test_running_await_self() {
-    // TASK-AWAIT-1: a task awaiting its own future is refused (CPython:
-    // RuntimeError "Task cannot await on itself: <Task ...>"); it did not
-    // suspend on itself, so cancelling it afterwards ends normally.
+    // TASK-AWAIT-1: a task awaiting its own future does not get the error
+    // at the await: the step that throws it is queued and the await stays
+    // pending; a cancel after the error ends the task normally.
     let lp = EventLoop::new();
     let task = spawn_self(&lp, |me| async move {
         let outcome = me.future().clone().await;
@@ -654,9 +655,13 @@ fn test_running_await_self() {
             }
             other => panic!("expected the self-await refused, got {other:?}"),
         }
+        assert_eq!(row(&me), (TaskPhase::Running, false));
         assert!(me.cancel(Some("then cancelled")));
         Ok("refused")
     });
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert_eq!(lp.ready_count(), 1, "the error's step");
     run_all(&lp);
     assert_eq!(cancelled_with(&task).as_deref(), Some("then cancelled"));
 }
@@ -732,17 +737,21 @@ fn test_running_requested_await_done() {
 
 #[test]
 fn test_running_requested_await_self() {
+    // TASK-AWAIT-3: cancelled by itself, then awaiting itself: the queued
+    // step throws CancelledError, not the self-await error (CPython 3.11).
     let lp = EventLoop::new();
     let task = spawn_self(&lp, |me| async move {
-        me.cancel(None);
-        assert!(matches!(
-            me.future().clone().await,
-            Err(FutureError::Runtime(_))
-        ));
-        Ok("refused")
+        me.cancel(Some("self"));
+        match me.future().clone().await {
+            Err(FutureError::Cancelled(c)) => assert_eq!(c.message(), Some("self")),
+            other => panic!("expected CancelledError, got {other:?}"),
+        }
+        Ok("caught")
     });
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
     run_all(&lp);
-    assert!(task.cancelled());
+    assert_eq!(task.result(), Ok("caught"));
 }
 
 #[test]
@@ -1280,4 +1289,582 @@ fn reading_another_done_future_keeps_the_awaited_one() {
         3,
         "the awaited future's wake-up steps the task"
     );
+}
+
+// ---- SELF_AWAITED: awaiting its own future (TASK-AWAIT-1, TASK-AWAIT-3) ----
+
+/// What an await gave, as the log shows it.
+fn outcome<V: std::fmt::Debug>(r: &Result<V, FutureError>) -> String {
+    match r {
+        Ok(v) => format!("ok {v:?}"),
+        Err(FutureError::Runtime(e)) => format!("RuntimeError: {}", e.message()),
+        Err(FutureError::Cancelled(c)) => format!("CancelledError({:?})", c.message()),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+/// The body's rest after awaiting its own future: polled in every step.
+trait Then: FnMut(&mut TaskContext<'_>, &T, &Log) -> Poll<Result<&'static str, FutureError>> {}
+impl<F: FnMut(&mut TaskContext<'_>, &T, &Log) -> Poll<Result<&'static str, FutureError>>> Then
+    for F
+{
+}
+
+/// SELF_AWAITED (†, `requested`: cancelled by itself with "m" right
+/// after) once its first step ran (`run_one`): a task whose body polls its
+/// own future (pending: the error's step is queued), logging what that
+/// await raises once it does, then `then`, in every step, as a Rust
+/// coroutine polling several futures in one step does.
+fn self_awaited(lp: &EventLoop, requested: bool, mut then: impl Then + 'static) -> (T, Log) {
+    let log = Log::default();
+    let l = log.clone();
+    let task = spawn_self(lp, move |me| {
+        let mut own = Some(me.future().clone());
+        let mut first = true;
+        std::future::poll_fn(move |cx| {
+            if let Some(fut) = own.as_mut() {
+                if let Poll::Ready(r) = Pin::new(fut).poll(cx) {
+                    l.push(outcome(&r));
+                    own = None;
+                }
+            }
+            if std::mem::take(&mut first) && requested {
+                assert!(me.cancel(Some("m")));
+            }
+            then(cx, &me, &l)
+        })
+    });
+    (task, log)
+}
+
+/// `then` that ends the body once its own future's await raised.
+fn ends_once_raised(
+    _: &mut TaskContext<'_>,
+    _: &T,
+    log: &Log,
+) -> Poll<Result<&'static str, FutureError>> {
+    if log.len() > 0 {
+        Poll::Ready(Ok("end"))
+    } else {
+        Poll::Pending
+    }
+}
+
+/// The self-await error's text for a task named `Task-<n>`.
+fn is_self_await_error(line: &str) -> bool {
+    line.starts_with("RuntimeError: Task cannot await on itself: <Task pending name='Task-")
+}
+
+#[test]
+fn test_self_awaited_cancel() {
+    // TASK-AWAIT-3: awaiting no future, the request waits for the queued
+    // step (coalesced with it), which throws CancelledError instead.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, ends_once_raised);
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert!(task.cancel(Some("m")));
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    assert_eq!(lp.ready_count(), 1, "one step: the error's");
+    run_one(&lp);
+    assert_eq!(log.take(), vec!["CancelledError(Some(\"m\"))"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_cancel() {
+    // TASK-AWAIT-3: a second cancel replaces the message (CPython 3.11).
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, ends_once_raised);
+    run_one(&lp);
+    assert!(task.cancel(Some("m2")));
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert_eq!(log.take(), vec!["CancelledError(Some(\"m2\"))"]);
+    assert_eq!(task.cancelling(), 2);
+}
+
+#[test]
+fn test_self_awaited_step() {
+    // TASK-AWAIT-1: the queued step throws the error at the await.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, ends_once_raised);
+    run_one(&lp);
+    assert!(log.get().is_empty(), "not raised in the step that awaited");
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    let lines = log.take();
+    assert!(
+        lines.len() == 1 && is_self_await_error(&lines[0]),
+        "{lines:?}"
+    );
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_step() {
+    // TASK-AWAIT-3: CancelledError wins over the self-await error.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, ends_once_raised);
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    run_one(&lp);
+    assert_eq!(log.take(), vec!["CancelledError(Some(\"m\"))"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+/// SELF_AWAITED, awaiting `first` as well (a join), whose wake-up is queued
+/// before the error's step: the first step polls `first`, then (when
+/// `stale`) a pending `second` (now the future awaited), completes
+/// `first`, queues a callback logging "between", then polls its own
+/// future; every step polls its own future until it raises (logged).
+fn self_awaited_and_woken(lp: &EventLoop, stale: bool) -> (T, Log) {
+    let log = Log::default();
+    let l = log.clone();
+    let (mut first, mut second) = (lp.create_future::<i32>(), lp.create_future::<i32>());
+    let event_loop = lp.clone();
+    let task = spawn_self(lp, move |me| {
+        let mut own = me.future().clone();
+        let mut steps = 0;
+        std::future::poll_fn(move |cx| {
+            steps += 1;
+            if steps == 1 {
+                assert!(Pin::new(&mut first).poll(cx).is_pending());
+                if stale {
+                    assert!(Pin::new(&mut second).poll(cx).is_pending());
+                }
+                first.set_result(1).unwrap();
+                let between = l.clone();
+                event_loop
+                    .call_soon(move || between.push("between"))
+                    .unwrap();
+            }
+            Pin::new(&mut own).poll(cx).map(|r| {
+                l.push(outcome(&r));
+                Ok("end")
+            })
+        })
+    });
+    run_one(lp);
+    assert_eq!(task.phase(), TaskPhase::SelfAwaited);
+    assert_eq!(
+        lp.ready_count(),
+        3,
+        "first's wake-up, between, the error's step"
+    );
+    (task, log)
+}
+
+#[test]
+fn test_self_awaited_wakeup() {
+    // A Rust coroutine only: the wake-up of a future awaited beside its own
+    // polls it, and the await of its own future raises there; the error's
+    // step then finds the task done (test_done_step).
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited_and_woken(&lp, false);
+    run_one(&lp);
+    let lines = log.take();
+    assert!(is_self_await_error(&lines[0]), "{lines:?}");
+    assert_eq!(lines[1..], ["between"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_wakeup() {
+    // The request is thrown by the wake-up's step, as from SUSPENDED.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited_and_woken(&lp, false);
+    assert!(task.cancel(Some("m")));
+    assert_eq!(lp.ready_count(), 3, "no step added");
+    run_one(&lp);
+    assert_eq!(log.take(), ["CancelledError(Some(\"m\"))", "between"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_stale_wakeup() {
+    // TASK-RESUME-2: `first` is no longer the future awaited: its wake-up
+    // polls nothing; the error's step raises.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited_and_woken(&lp, true);
+    run_one(&lp);
+    let lines = log.take();
+    assert_eq!(lines[0], "between");
+    assert!(is_self_await_error(&lines[1]), "{lines:?}");
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_stale_wakeup() {
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited_and_woken(&lp, true);
+    assert!(task.cancel(Some("m")));
+    run_one(&lp);
+    assert_eq!(log.take(), ["between", "CancelledError(Some(\"m\"))"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+/// `then` polling `fut` each step: the body ends with its outcome.
+fn awaits(fut: asyncio_future::Future<i32>) -> impl Then {
+    let mut fut = fut;
+    move |cx, _, log| {
+        Pin::new(&mut fut).poll(cx).map(|r| {
+            log.push(format!("fut: {}", outcome(&r)));
+            Ok("end")
+        })
+    }
+}
+
+#[test]
+fn test_self_awaited_await_pending() {
+    // Awaited beside its own future, a pending future gets the wake-up
+    // (so the body is stepped when it is done, whatever the error's step
+    // did): SUSPENDED on it once the error was raised.
+    let lp = EventLoop::new();
+    let fut = lp.create_future::<i32>();
+    let (task, log) = self_awaited(&lp, false, awaits(fut.clone()));
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert_eq!(
+        format!("{fut:?}"),
+        "<Future pending cb=[Task.task_wakeup()]>"
+    );
+    run_one(&lp);
+    assert!(is_self_await_error(&log.take()[0]));
+    assert_eq!(task.phase(), TaskPhase::Suspended);
+    fut.set_result(7).unwrap();
+    run_one(&lp);
+    assert_eq!(log.take(), ["fut: ok 7"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_await_pending() {
+    // The request is not passed on to that future: the error's step
+    // throws it (test_self_awaited_requested_step_awaiting).
+    let lp = EventLoop::new();
+    let fut = lp.create_future::<i32>();
+    let (task, log) = self_awaited(&lp, true, awaits(fut.clone()));
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    assert_eq!(
+        format!("{fut:?}"),
+        "<Future pending cb=[Task.task_wakeup()]>"
+    );
+    run_one(&lp);
+    assert_eq!(log.take(), ["CancelledError(Some(\"m\"))"]);
+    fut.set_result(7).unwrap();
+    run_one(&lp);
+    assert_eq!(log.take(), ["fut: ok 7"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_await_done() {
+    // FUT-AWAIT-2: read at once; the error is still due.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, awaits(finished_result(&lp)));
+    run_one(&lp);
+    assert_eq!(log.take(), ["fut: ok 42"]);
+    assert_eq!(
+        task.result(),
+        Ok("end"),
+        "the body ended before the error's step"
+    );
+    run_one(&lp);
+    assert!(log.get().is_empty());
+}
+
+#[test]
+fn test_self_awaited_requested_await_done() {
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, awaits(finished_result(&lp)));
+    run_one(&lp);
+    assert_eq!(log.take(), ["fut: ok 42"]);
+    assert_eq!(cancelled_with(&task).as_deref(), Some("m"));
+}
+
+/// `then` polling the task's own future once more in the first step,
+/// logging what it raises, then waiting for the first await's outcome.
+fn awaits_itself_again() -> impl Then {
+    let mut again = true;
+    move |cx, me, log| {
+        if std::mem::take(&mut again) {
+            let r = Pin::new(&mut me.future().clone()).poll(cx);
+            let Poll::Ready(r) = r else {
+                panic!("the second await of its own future raises at once")
+            };
+            log.push(format!("again: {}", outcome(&r)));
+            log.push(format!("{:?}", row(me)));
+        }
+        if log.len() > 2 {
+            Poll::Ready(Ok("end"))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+#[test]
+fn test_self_awaited_await_self() {
+    // A Rust coroutine awaiting its own future twice in one step: the
+    // second await raises the error at once; the first, still pending, is
+    // awaited again in the queued step, which defers it to one more step.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, awaits_itself_again());
+    run_one(&lp);
+    let lines = log.get();
+    assert!(lines[0].starts_with("again: RuntimeError: Task cannot await on itself"));
+    assert_eq!(lines[1], "(Running, false)");
+    assert_eq!(task.phase(), TaskPhase::Idle);
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    run_one(&lp);
+    assert!(is_self_await_error(&log.get()[2]));
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_await_self() {
+    // The request is kept: the queued step throws it at the first await.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, awaits_itself_again());
+    run_one(&lp);
+    let lines = log.get();
+    assert!(lines[0].starts_with("again: RuntimeError: Task cannot await on itself"));
+    assert_eq!(lines[1], "(Running, true)");
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert_eq!(log.get()[2..], ["CancelledError(Some(\"m\"))"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+/// `then` polling a future of another loop once, logging its refusal.
+fn awaits_other_loop(other: &EventLoop) -> impl Then {
+    let mut foreign = Some(other.create_future::<i32>());
+    move |cx, me, log| {
+        if let Some(mut fut) = foreign.take() {
+            let Poll::Ready(r) = Pin::new(&mut fut).poll(cx) else {
+                panic!("refused at once")
+            };
+            log.push(outcome(&r));
+            log.push(format!("{:?}", row(me)));
+        }
+        ends_once_raised(cx, me, &Log::default())
+    }
+}
+
+#[test]
+fn test_self_awaited_await_other_loop() {
+    // FUT-AWAIT-3, TASK-AWAIT-2; the error of its own future stays due.
+    let lp = EventLoop::new();
+    let other = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, awaits_other_loop(&other));
+    run_one(&lp);
+    let lines = log.take();
+    assert!(
+        lines[0].ends_with("attached to a different loop"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "(SelfAwaited, false)");
+    run_one(&lp);
+    assert!(is_self_await_error(&log.take()[0]));
+    assert_eq!(task.phase(), TaskPhase::Idle);
+}
+
+#[test]
+fn test_self_awaited_requested_await_other_loop() {
+    let lp = EventLoop::new();
+    let other = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, awaits_other_loop(&other));
+    run_one(&lp);
+    assert_eq!(log.take()[1], "(SelfAwaited, true)");
+    run_one(&lp);
+    assert_eq!(log.take(), ["CancelledError(Some(\"m\"))"]);
+    assert_eq!(task.phase(), TaskPhase::Idle);
+}
+
+/// `then` yielding with `sleep(0)`, then ending.
+fn yields() -> impl Then {
+    let mut yielding = Box::pin(sleep(0.0));
+    move |cx, _, log| {
+        yielding.as_mut().poll(cx).map(|r| {
+            log.push(format!("slept: {}", outcome(&r)));
+            Ok("end")
+        })
+    }
+}
+
+#[test]
+fn test_self_awaited_yield() {
+    // TASK-YIELD-1: the yield's step is the error's step (coalesced).
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, yields());
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    let lines = log.take();
+    assert!(is_self_await_error(&lines[0]), "{lines:?}");
+    assert_eq!(lines[1], "slept: ok ()");
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_requested_yield() {
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, yields());
+    run_one(&lp);
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert_eq!(log.take(), ["CancelledError(Some(\"m\"))", "slept: ok ()"]);
+    assert_eq!(task.result(), Ok("end"));
+}
+
+#[test]
+fn test_self_awaited_step_awaiting() {
+    // The step ends awaiting another future as well: still SELF_AWAITED,
+    // the error's step queued.
+    let lp = EventLoop::new();
+    let fut = lp.create_future::<i32>();
+    let (task, _log) = self_awaited(&lp, false, awaits(fut.clone()));
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert_eq!(lp.ready_count(), 1);
+}
+
+#[test]
+fn test_self_awaited_requested_step_awaiting() {
+    // TASK-AWAIT-3: the request stays for the queued step; the other
+    // future is not cancelled.
+    let lp = EventLoop::new();
+    let fut = lp.create_future::<i32>();
+    let (task, _log) = self_awaited(&lp, true, awaits(fut.clone()));
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    assert!(!fut.done());
+    assert_eq!(lp.ready_count(), 1);
+}
+
+#[test]
+fn test_self_awaited_step_pending() {
+    // TASK-AWAIT-1: the step that awaited itself ends; the error's step is
+    // queued.
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, |_: &mut TaskContext<'_>, _: &T, _: &Log| {
+        Poll::Pending
+    });
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, false));
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert!(is_self_await_error(&log.take()[0]));
+    assert_eq!(row(&task), (TaskPhase::Idle, false));
+}
+
+#[test]
+fn test_self_awaited_requested_step_pending() {
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, true, |_: &mut TaskContext<'_>, _: &T, _: &Log| {
+        Poll::Pending
+    });
+    run_one(&lp);
+    assert_eq!(row(&task), (TaskPhase::SelfAwaited, true));
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert_eq!(log.take(), ["CancelledError(Some(\"m\"))"]);
+    assert_eq!(row(&task), (TaskPhase::Idle, false));
+}
+
+fn returns(_: &mut TaskContext<'_>, _: &T, _: &Log) -> Poll<Result<&'static str, FutureError>> {
+    Poll::Ready(Ok("returned"))
+}
+
+#[test]
+fn test_self_awaited_step_ready() {
+    // TASK-RESULT-1: the body returned without the error; the error's step
+    // finds the task done (test_done_step).
+    let lp = EventLoop::new();
+    let (task, log) = self_awaited(&lp, false, returns);
+    run_one(&lp);
+    assert_eq!(task.result(), Ok("returned"));
+    assert_eq!(lp.ready_count(), 1);
+    run_one(&lp);
+    assert!(log.get().is_empty());
+}
+
+#[test]
+fn test_self_awaited_requested_step_ready() {
+    // TASK-CANCEL-2: returning with a request pending ends cancelled.
+    let lp = EventLoop::new();
+    let (task, _log) = self_awaited(&lp, true, returns);
+    run_one(&lp);
+    assert_eq!(cancelled_with(&task).as_deref(), Some("m"));
+}
+
+fn panics(_: &mut TaskContext<'_>, _: &T, _: &Log) -> Poll<Result<&'static str, FutureError>> {
+    panic!("after awaiting itself")
+}
+
+fn self_awaited_panics(requested: bool) {
+    // LOOP-PANIC-1.
+    let lp = EventLoop::new();
+    let reports = Reports::install(&lp);
+    let (task, _log) = self_awaited(&lp, requested, panics);
+    run_one(&lp);
+    assert_eq!(task.phase(), TaskPhase::Done);
+    assert!(matches!(task.result(), Err(FutureError::Exception(_))));
+    assert_eq!(
+        reports.messages(),
+        vec!["Exception in task: the task panicked".to_owned()]
+    );
+}
+
+#[test]
+fn test_self_awaited_step_panicked() {
+    self_awaited_panics(false);
+}
+
+#[test]
+fn test_self_awaited_requested_step_panicked() {
+    self_awaited_panics(true);
+}
+
+#[test]
+fn test_self_awaited_destroy() {
+    // LOOP-CLOSE-3: the error's step is dropped with the loop.
+    let lp = EventLoop::new();
+    let (task, _log) = self_awaited(&lp, false, ends_once_raised);
+    run_one(&lp);
+    closes_on(&lp, &task);
+}
+
+#[test]
+fn test_self_awaited_requested_destroy() {
+    let lp = EventLoop::new();
+    let (task, _log) = self_awaited(&lp, true, ends_once_raised);
+    run_one(&lp);
+    closes_on(&lp, &task);
+}
+
+#[test]
+fn test_done_step() {
+    // A Rust coroutine yields and returns in the same step (a select):
+    // the queued step finds the task done and does nothing.
+    let lp = EventLoop::new();
+    let polls = Rc::new(Cell::new(0));
+    let p = polls.clone();
+    let task = lp
+        .create_task(async move {
+            p.set(p.get() + 1);
+            let _ = First(Box::pin(sleep(0.0)), std::future::ready(())).await;
+            Ok::<_, FutureError>("returned")
+        })
+        .unwrap();
+    run_one(&lp);
+    assert_eq!(task.result(), Ok("returned"));
+    assert_eq!(lp.ready_count(), 1, "the yield's step");
+    run_one(&lp);
+    assert_eq!((polls.get(), task.result()), (1, Ok("returned")));
 }

@@ -113,7 +113,7 @@ fn test_stop_before_run_forever_runs_one_iteration_even_with_nothing_ready() {
 
 #[test]
 fn test_task_awaiting_a_task_resumes_with_its_result_in_the_wakeup_slot() {
-    // TASK-AWAIT-3: t1's wake-up is a done callback of t0, added when t1
+    // TASK-AWAIT-4: t1's wake-up is a done callback of t0, added when t1
     // suspended; it runs in the iteration after t0 ends.
     let text = "future f0\ntask t0 f0\ntask t1 t0\nstep\nset_result f0 4\nrun\n";
     let out = outcomes(text).unwrap();

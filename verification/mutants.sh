@@ -36,7 +36,7 @@ tests=(--test state_table --test conformance --test callbacks --test tasks
        --test model_proptest --test exhaustive --test threads
        --test mutant_kills --test task_table --test task_role --test scheduler
        --test context_map --test timers --test task_surface --test resolver
-       --test concurrent_await --test inspect --test task_names
+       --test concurrent_await --test inspect --test task_names --test self_await
        --test state_table_take --test take)
 exclude='remote_stats|RemoteQueue::counters'
 mutants=(cargo mutants --test-package asyncio-future --test-package asyncio-future-harness

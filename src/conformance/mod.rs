@@ -10,7 +10,8 @@
 //!
 //! This module holds the shared types (steps, lines, errors); `parse`
 //! reads text (format sections 1, 2 and 5.1 to 5.3, 5.8) and `replay` runs
-//! steps on a loop (sections 3, 5.4 to 5.7). The public path is
+//! steps (sections 3, 5.4 to 5.7) on any implementation of the kit's trait
+//! (`kit`, `spec/kit.md`), this crate by default. The public path is
 //! `asyncio_future::trace`.
 //!
 //! Malformed input is an error naming the line and the reason, never a
@@ -20,6 +21,7 @@
 use std::fmt;
 
 mod budget;
+pub mod kit;
 mod names;
 mod parse;
 pub mod pipe;
@@ -28,7 +30,8 @@ mod replay;
 
 pub use budget::{CALLBACK_BUDGET, EVENT_BUDGET, EVENT_TEXT_BUDGET, WORK_BUDGET};
 pub use parse::parse;
-pub use replay::{annotate, check_steps, replay, replay_steps};
+pub(crate) use replay::is_resolver_step;
+pub use replay::{annotate, check_steps, replay, replay_on, replay_steps, replay_steps_on};
 
 /// How many iterations `run` may take before the trace counts as not
 /// settling.

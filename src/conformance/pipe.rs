@@ -57,6 +57,15 @@ pub enum Finding {
 
 /// Splits a replayer command line into words: spaces separate words, and
 /// single or double quotes group (no escapes inside).
+///
+/// ```
+/// use asyncio_future::trace::pipe::split_command;
+/// assert_eq!(
+///     split_command("python3 'my oracle.py' run -").unwrap(),
+///     ["python3", "my oracle.py", "run", "-"]
+/// );
+/// assert!(split_command("sh -c 'oops").is_err());
+/// ```
 pub fn split_command(command: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word: Option<String> = None;
@@ -88,6 +97,25 @@ pub fn split_command(command: &str) -> Result<Vec<String>, String> {
 /// Runs `command` (program and arguments) on the trace `text` (already
 /// parsed as `trace`) and compares its outcomes with the annotations.
 /// An empty result means every annotated step matched.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// use asyncio_future::trace::parse;
+/// use asyncio_future::trace::pipe::{check_with_replayer, Finding, Limits};
+///
+/// let text = "future f0 -> ok\ndone f0 -> False\n";
+/// let trace = parse(text).unwrap();
+/// // `cat` prints the annotated trace back: a replayer that agrees.
+/// let cat = ["cat".to_owned()];
+/// assert!(check_with_replayer(&cat, text, &trace, Limits::default()).is_empty());
+/// // One that prints nothing fails the trace, with the reason.
+/// let silent = ["true".to_owned()];
+/// assert!(matches!(
+///     &check_with_replayer(&silent, text, &trace, Limits::default())[..],
+///     [Finding::Failed(reason)] if reason.contains("no line for the step on line 1")
+/// ));
+/// # }
+/// ```
 pub fn check_with_replayer(
     command: &[String],
     text: &str,

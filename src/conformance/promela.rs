@@ -232,7 +232,7 @@ fn request(r: Request) -> &'static str {
     }]
 }
 
-const ACTIONS: [&str; 16] = [
+const ACTIONS: [&str; 17] = [
     "A_NOTHING",
     "A_SCHEDULE_STEP",
     "A_ACCEPT",
@@ -249,6 +249,7 @@ const ACTIONS: [&str; 16] = [
     "A_FINISH_PANICKED",
     "A_DROP_COROUTINE",
     "A_CANCEL_FUTURE",
+    "A_DEFER_SELF_AWAIT",
 ];
 
 fn action(a: TaskAction) -> &'static str {
@@ -269,6 +270,7 @@ fn action(a: TaskAction) -> &'static str {
         TaskAction::FinishPanicked => 13,
         TaskAction::DropCoroutine => 14,
         TaskAction::CancelFuture => 15,
+        TaskAction::DeferSelfAwait => 16,
     }]
 }
 
@@ -333,23 +335,26 @@ fn future_cells(out: &mut String, variant: Variant) {
 }
 
 fn task_cells(out: &mut String) {
-    out.push_str(
+    let events = TaskEvent::ALL.len();
+    let cells = TaskPhase::ALL.len() * 2 * events;
+    let _ = write!(
+        out,
         "/* The task's table (src/future/task_table.rs, lookup) as constant arrays,\n \
-         * indexed (phase * 2 + requested) * 16 + event: TNX the next phase (NX_STAY\n \
+         * indexed (phase * 2 + requested) * {events} + event: TNX the next phase (NX_STAY\n \
          * when it stays), TREQ the request's change, TACT the action; TACT is\n \
          * TASK_IMPOSSIBLE for a cell that cannot occur, which fails the check. */\n\
          #define TASK_IMPOSSIBLE 254\n\
-         hidden byte TNX[224], TREQ[224], TACT[224];\n\
-         inline task_cell(ph, rq, ev) {\n  \
-         k_ = ((ph) * 2 + (rq)) * 16 + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];\n  \
-         CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}\n\
-         inline init_task_table() {\n",
+         hidden byte TNX[{cells}], TREQ[{cells}], TACT[{cells}];\n\
+         inline task_cell(ph, rq, ev) {{\n  \
+         k_ = ((ph) * 2 + (rq)) * {events} + (ev); tnx = TNX[k_]; treq = TREQ[k_]; tact = TACT[k_];\n  \
+         CHECK(tact != TASK_IMPOSSIBLE) /* TASK-TABLE-1: a cell marked impossible occurred */\n}}\n\
+         inline init_task_table() {{\n",
     );
     for (pi, phase) in TaskPhase::ALL.into_iter().enumerate() {
         for requested in [false, true] {
             out.push_str("  d_step {\n");
             for (ei, event) in TaskEvent::ALL.into_iter().enumerate() {
-                let k = (pi * 2 + usize::from(requested)) * 16 + ei;
+                let k = (pi * 2 + usize::from(requested)) * events + ei;
                 let mark = if requested { " +req" } else { "" };
                 let what = format!("{}{mark} {}", phase.name(), event.describe());
                 let TaskCell::Does {

@@ -1,16 +1,17 @@
-//! Replaying steps on a fresh virtual-clock loop and rendering the
-//! outcomes and events (`spec/trace-format.md` sections 3 and 5.4 to 5.7).
+//! Replaying steps on a fresh implementation and rendering the outcomes
+//! and events (`spec/trace-format.md` sections 3 and 5.4 to 5.7): one
+//! replayer, generic over [`Implementation`] (`spec/kit.md`); this crate is
+//! the implementation [`trace::replay`](replay) runs.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use super::budget::Budget;
-use super::{parse, Awaitable, Step, Trace, TraceError, SETTLE_LIMIT};
-use crate::runtime::RunEnd;
-use crate::{
-    copy_context, Callback, Context, ContextVar, EventLoop, Exception, Future, FutureError,
-    Resolver, Task,
+use super::kit::{
+    Awaited, CallbackHost, CrateImplementation, DoneCallback, Implementation, Raised, RunForever,
+    ScriptHost, TaskScript, Value,
 };
+use super::{parse, Awaitable, Step, Trace, TraceError, SETTLE_LIMIT};
 
 /// Replays a trace against this crate on a fresh loop and returns the
 /// outcome of every step, in order.
@@ -21,11 +22,21 @@ use crate::{
 /// assert_eq!(trace::replay(&t).unwrap(), ["ok", "True", "True"]);
 /// ```
 pub fn replay(trace: &Trace) -> Result<Vec<String>, TraceError> {
+    replay_on(CrateImplementation::new(), trace)
+}
+
+/// Replays a trace against `implementation` (a fresh one: nothing made on
+/// it yet) and returns the outcome of every step, in order.
+/// [Example](crate::trace::kit#check-your-implementation) of an implementation run on the vectors; [`replay`] is this function on this crate.
+pub fn replay_on<I: Implementation>(
+    implementation: I,
+    trace: &Trace,
+) -> Result<Vec<String>, TraceError> {
     let steps: Vec<(&Step, usize)> = trace
         .steps()
         .filter_map(|l| l.step.as_ref().map(|s| (s, l.number)))
         .collect();
-    replay_numbered(&steps, trace.has_var)
+    replay_numbered(implementation, &steps, trace.has_var)
 }
 
 /// Replays steps that were not parsed from text (the model-based tests
@@ -39,13 +50,22 @@ pub fn replay(trace: &Trace) -> Result<Vec<String>, TraceError> {
 /// assert_eq!(outcomes, ["ok", "ok", "3"]);
 /// ```
 pub fn replay_steps(steps: &[Step]) -> Result<Vec<String>, TraceError> {
+    replay_steps_on(CrateImplementation::new(), steps)
+}
+
+/// [`replay_steps`] against `implementation`.
+/// [Example](replay_steps) on this crate.
+pub fn replay_steps_on<I: Implementation>(
+    implementation: I,
+    steps: &[Step],
+) -> Result<Vec<String>, TraceError> {
     let has_var = steps.iter().any(|s| match s {
         Step::Var(_) => true,
         Step::Def(_, body) => body.iter().any(|b| matches!(b, Step::Var(_))),
         _ => false,
     });
     let numbered: Vec<(&Step, usize)> = steps.iter().zip(1..).collect();
-    replay_numbered(&numbered, has_var)
+    replay_numbered(implementation, &numbered, has_var)
 }
 
 /// Whether generated steps form a well-formed trace (the checks [`parse`]
@@ -62,31 +82,38 @@ pub fn check_steps(steps: &[Step]) -> Result<(), TraceError> {
     parse(&text).map(|_| ())
 }
 
-fn replay_numbered(steps: &[(&Step, usize)], has_var: bool) -> Result<Vec<String>, TraceError> {
-    // A fresh, empty context: the variable starts unset, nothing leaks
-    // between traces.
-    let context = Context::new();
-    context
-        .run(|| {
-            let replayer = Replayer::new(has_var);
-            let mut outcomes = Vec::new();
-            let mut failure = None;
-            for (step, number) in steps {
-                match replayer.do_step(step, *number) {
-                    Ok(out) => outcomes.push(out),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
+fn replay_numbered<I: Implementation>(
+    implementation: I,
+    steps: &[(&Step, usize)],
+    has_var: bool,
+) -> Result<Vec<String>, TraceError> {
+    let replayer = Replayer::new(implementation, has_var);
+    let mut result = None;
+    let entered = replayer.imp.enter(&mut || {
+        let mut outcomes = Vec::new();
+        let mut failure = None;
+        for (step, number) in steps {
+            match replayer.do_step(step, *number) {
+                Ok(out) => outcomes.push(out),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
                 }
             }
-            replayer.finish();
-            match failure {
-                Some(e) => Err(e),
-                None => Ok(outcomes),
-            }
-        })
-        .map_err(|e| TraceError::new(0, e.to_string()))?
+        }
+        replayer.finish();
+        result = Some(match failure {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        });
+    });
+    entered.map_err(|e| TraceError::new(0, e))?;
+    result.unwrap_or_else(|| {
+        Err(TraceError::new(
+            0,
+            "the implementation did not run the replay",
+        ))
+    })
 }
 
 /// The trace with every step annotated with `outcomes` (comments and blank
@@ -116,27 +143,37 @@ pub fn annotate(trace: &Trace, outcomes: &[String]) -> String {
     out
 }
 
-struct Replayer {
-    event_loop: EventLoop,
-    var: ContextVar<i64>,
+struct Replayer<I: Implementation> {
+    imp: I,
     has_var: bool,
-    state: RefCell<Objects>,
+    state: RefCell<Objects<I>>,
     events: RefCell<Option<Vec<String>>>,
     failure: RefCell<Option<TraceError>>,
     budget: Budget,
-    me: RefCell<Weak<Replayer>>,
+    /// Whether a named callback is running (callbacks never nest, KIT-2).
+    in_callback: Cell<bool>,
+    me: Weak<Replayer<I>>,
 }
 
-#[derive(Default)]
-struct Objects {
-    futures: Vec<(u8, Future<i64>)>,
-    contexts: Vec<(u8, Context)>,
-    exceptions: Vec<(u8, Exception)>,
-    callbacks: Vec<(u8, Callback<i64>)>,
+struct Objects<I: Implementation> {
+    futures: Vec<(u8, I::Future)>,
+    contexts: Vec<(u8, I::Context)>,
     bodies: Vec<(u8, Rc<Vec<Step>>)>,
-    tasks: Vec<(u8, Task<()>)>,
-    /// The resolvers not used yet.
-    resolvers: Vec<(u8, Resolver<i64>)>,
+    tasks: Vec<(u8, I::Task)>,
+    /// The futures whose resolver is not used yet.
+    resolvers: Vec<u8>,
+}
+
+impl<I: Implementation> Default for Objects<I> {
+    fn default() -> Self {
+        Objects {
+            futures: Vec::new(),
+            contexts: Vec::new(),
+            bodies: Vec::new(),
+            tasks: Vec::new(),
+            resolvers: Vec::new(),
+        }
+    }
 }
 
 fn find<T: Clone>(v: &[(u8, T)], n: u8) -> Option<T> {
@@ -150,39 +187,85 @@ fn render_cancelled(message: Option<&str>) -> String {
     }
 }
 
-impl Replayer {
-    fn new(has_var: bool) -> Rc<Self> {
-        let r = Rc::new(Replayer {
-            event_loop: EventLoop::with_virtual_clock(),
-            var: ContextVar::new("trace_var"),
+/// An error as a `raise ...` outcome.
+fn render_raised(e: &Raised) -> String {
+    match e {
+        Raised::InvalidState => "raise InvalidStateError".to_owned(),
+        Raised::Cancelled(m) => format!("raise {}", render_cancelled(m.as_deref())),
+        Raised::Exception(n) => format!("raise E{n}"),
+        Raised::Runtime(m) => format!("raise RuntimeError({m})"),
+    }
+}
+
+/// Why a trace with resolver steps cannot run on an implementation
+/// without them.
+pub(crate) const UNSUPPORTED_RESOLVERS: &str =
+    "the implementation has no resolver steps (Implementation::RESOLVERS is false)";
+
+/// Whether a step is one of the optional resolver steps.
+pub(crate) fn is_resolver_step(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::FutureWithResolver(_)
+            | Step::ResolverSetResult(..)
+            | Step::ResolverSetException(..)
+            | Step::DropResolver(_)
+    )
+}
+
+fn py_bool(b: bool) -> String {
+    if b { "True" } else { "False" }.to_owned()
+}
+
+impl<I: Implementation> CallbackHost<I::Future> for Replayer<I> {
+    fn call(&self, callback: u8, fut: &I::Future) {
+        self.run_callback(callback, fut);
+    }
+}
+
+impl<I: Implementation> ScriptHost<I::Future, I::Task> for Replayer<I> {
+    fn lookup(&self, awaited: Awaitable) -> Option<Awaited<I::Future, I::Task>> {
+        match awaited {
+            Awaitable::Future(n) => Some(Awaited::Future(self.future(n))),
+            Awaitable::Task(j) => self.task(j).map(Awaited::Task),
+        }
+    }
+
+    fn task_event(&self, t: u8, awaited: Option<Awaitable>, outcome: Result<Value, Raised>) {
+        let Some(a) = awaited else {
+            return self.log(format!("t{t}:end"));
+        };
+        let raised = match outcome {
+            Ok(Value::Int(v)) => return self.log(format!("t{t}:{a}={v}")),
+            Ok(Value::None) => return self.log(format!("t{t}:{a}=None")),
+            Err(Raised::Cancelled(m)) => render_cancelled(m.as_deref()),
+            Err(Raised::Exception(n)) => format!("E{n}"),
+            Err(Raised::Runtime(_)) => "RuntimeError".to_owned(),
+            Err(Raised::InvalidState) => {
+                return self.fail(0, format!("t{t} awaiting {a}: InvalidStateError"));
+            }
+        };
+        self.log(format!("t{t}:{a}!{raised}"));
+    }
+}
+
+impl<I: Implementation> Replayer<I> {
+    fn new(imp: I, has_var: bool) -> Rc<Self> {
+        Rc::new_cyclic(|me| Replayer {
+            imp,
             has_var,
             state: RefCell::new(Objects::default()),
             events: RefCell::new(None),
             failure: RefCell::new(None),
             budget: Budget::default(),
-            me: RefCell::new(Weak::new()),
-        });
-        *r.me.borrow_mut() = Rc::downgrade(&r);
-        // "Never retrieved" reports are expected in traces; anything else
-        // the loop reports is a replay failure.
-        let weak = Rc::downgrade(&r);
-        r.event_loop
-            .set_exception_handler(move |_: &EventLoop, ctx: &crate::ErrorContext| {
-                if ctx.message.contains("exception was never retrieved")
-                    || ctx.message.contains("Task was destroyed but it is pending")
-                {
-                    return;
-                }
-                if let Some(r) = weak.upgrade() {
-                    r.fail(0, format!("the loop reported: {ctx}"));
-                }
-            });
-        r
+            in_callback: Cell::new(false),
+            me: me.clone(),
+        })
     }
 
     fn finish(&self) {
         // Break the cycles (callbacks → replayer, tasks ↔ futures).
-        let _ = self.event_loop.close();
+        self.imp.finish();
         let objects = std::mem::take(&mut *self.state.borrow_mut());
         drop(objects);
     }
@@ -198,7 +281,7 @@ impl Replayer {
     fn charge(&self, charged: Result<(), String>) {
         if let Err(reason) = charged {
             self.fail(0, reason);
-            self.event_loop.stop();
+            self.imp.stop();
         }
     }
 
@@ -216,7 +299,7 @@ impl Replayer {
         }
     }
 
-    fn task(&self, t: u8) -> Option<Task<()>> {
+    fn task(&self, t: u8) -> Option<I::Task> {
         let task = find(&self.state.borrow().tasks, t);
         if task.is_none() {
             self.fail(0, format!("t{t} used before it exists"));
@@ -224,21 +307,25 @@ impl Replayer {
         task
     }
 
-    fn future(&self, n: u8) -> Future<i64> {
+    fn future(&self, n: u8) -> I::Future {
         match find(&self.state.borrow().futures, n) {
             Some(f) => f,
             None => {
                 self.fail(0, format!("f{n} used before it exists"));
-                self.event_loop.create_future()
+                self.imp.create_future(n)
             }
         }
     }
 
-    /// Takes fN's resolver (it is moved by its one use).
-    fn resolver(&self, n: u8, line: usize) -> Result<Resolver<i64>, TraceError> {
+    /// Uses fN's resolver up (it is moved by its one use).
+    fn resolver(&self, n: u8, line: usize) -> Result<I::Future, TraceError> {
         let mut state = self.state.borrow_mut();
-        match state.resolvers.iter().position(|(k, _)| *k == n) {
-            Some(i) => Ok(state.resolvers.swap_remove(i).1),
+        match state.resolvers.iter().position(|k| *k == n) {
+            Some(i) => {
+                state.resolvers.swap_remove(i);
+                drop(state);
+                Ok(self.future(n))
+            }
             None => Err(TraceError::new(
                 line,
                 format!("f{n} has no resolver left to use"),
@@ -246,7 +333,7 @@ impl Replayer {
         }
     }
 
-    fn future_name(&self, fut: &Future<i64>) -> String {
+    fn future_name(&self, fut: &I::Future) -> String {
         self.state
             .borrow()
             .futures
@@ -255,40 +342,30 @@ impl Replayer {
             .map_or_else(|| "f?".to_owned(), |(n, _)| format!("f{n}"))
     }
 
-    fn exception(&self, n: u8) -> Exception {
-        let existing = find(&self.state.borrow().exceptions, n);
-        existing.unwrap_or_else(|| {
-            let e = Exception::new("TraceException", format!("E{n}"));
-            self.state.borrow_mut().exceptions.push((n, e.clone()));
-            e
-        })
+    fn callback(&self, n: u8) -> DoneCallback<I::Future> {
+        let host: Weak<dyn CallbackHost<I::Future>> = self.me.clone();
+        DoneCallback::new(n, host)
     }
 
-    fn exception_name(&self, e: &Exception) -> String {
-        self.state
-            .borrow()
-            .exceptions
-            .iter()
-            .find(|(_, x)| x.is(e))
-            .map_or_else(|| format!("{e:?}"), |(n, _)| format!("E{n}"))
-    }
-
-    fn callback(&self, n: u8) -> Callback<i64> {
-        if let Some(cb) = find(&self.state.borrow().callbacks, n) {
-            return cb;
+    fn run_callback(&self, n: u8, fut: &I::Future) {
+        // KIT-2: only the loop calls a done callback, one at a time.
+        if self.in_callback.get() || self.events.borrow().is_none() {
+            let during = if self.in_callback.get() {
+                "while another callback runs"
+            } else {
+                "outside step/run"
+            };
+            return self.fail(
+                0,
+                format!("c{n} was called {during}: done callbacks run from the loop, one at a time (KIT-2)"),
+            );
         }
-        let body = find(&self.state.borrow().bodies, n);
-        let weak = self.me.borrow().clone();
-        let cb = Callback::named(format!("c{n}"), move |fut: &Future<i64>| {
-            if let Some(r) = weak.upgrade() {
-                r.run_callback(n, fut, body.as_deref());
-            }
-        });
-        self.state.borrow_mut().callbacks.push((n, cb.clone()));
-        cb
+        self.in_callback.set(true);
+        self.callback_body(n, fut);
+        self.in_callback.set(false);
     }
 
-    fn run_callback(&self, n: u8, fut: &Future<i64>, body: Option<&Vec<Step>>) {
+    fn callback_body(&self, n: u8, fut: &I::Future) {
         if !self.budget.exceeded() {
             self.charge(self.budget.callback());
         }
@@ -297,15 +374,16 @@ impl Replayer {
         }
         let mut text = format!("c{n}({}", self.future_name(fut));
         if self.has_var {
-            match self.var.get() {
+            match self.imp.var() {
                 Some(v) => text.push_str(&format!(",var={v}")),
                 None => text.push_str(",var=-"),
             }
         }
         text.push(')');
+        let body = find(&self.state.borrow().bodies, n);
         if let Some(body) = body.filter(|b| !b.is_empty()) {
             let mut parts = Vec::with_capacity(body.len());
-            for s in body {
+            for s in body.iter() {
                 if self.budget.exceeded() {
                     return;
                 }
@@ -325,73 +403,9 @@ impl Replayer {
     }
 
     fn iterate(&self) {
-        let lp = self.event_loop.clone();
-        if let Err(e) = self
-            .event_loop
-            .call_soon(move || lp.stop())
-            .and_then(|_| self.event_loop.run_forever())
-        {
+        if let Err(e) = self.imp.step() {
             self.fail(0, format!("the loop refused to run: {e}"));
         }
-    }
-
-    fn raised(&self, e: FutureError) -> String {
-        match e {
-            FutureError::InvalidState(_) => "raise InvalidStateError".to_owned(),
-            FutureError::Cancelled(c) => format!("raise {}", render_cancelled(c.message())),
-            FutureError::Exception(e) => format!("raise {}", self.exception_name(&e)),
-            FutureError::Runtime(e) => format!("raise RuntimeError({e})"),
-        }
-    }
-
-    fn spawn_task(self: &Rc<Self>, t: u8, awaits: &[Awaitable]) -> Result<Task<()>, TraceError> {
-        let awaits = awaits.to_vec();
-        let weak = Rc::downgrade(self);
-        let body = async move {
-            for a in awaits {
-                // A task is looked up when it is awaited: it may be this
-                // very task, which exists only once its first step runs.
-                let outcome = match a {
-                    Awaitable::Future(n) => {
-                        let Some(fut) = weak.upgrade().map(|r| r.future(n)) else {
-                            return Ok(());
-                        };
-                        fut.await.map(|v| v.to_string())
-                    }
-                    Awaitable::Task(j) => {
-                        let Some(task) = weak.upgrade().and_then(|r| r.task(j)) else {
-                            return Ok(());
-                        };
-                        task.await.map(|()| "None".to_owned())
-                    }
-                };
-                let Some(r) = weak.upgrade() else {
-                    return Ok(());
-                };
-                let raised = match outcome {
-                    Ok(v) => {
-                        r.log(format!("t{t}:{a}={v}"));
-                        continue;
-                    }
-                    Err(FutureError::Cancelled(c)) => render_cancelled(c.message()),
-                    Err(FutureError::Exception(e)) => r.exception_name(&e),
-                    Err(FutureError::Runtime(_)) => "RuntimeError".to_owned(),
-                    Err(other) => {
-                        r.fail(0, format!("t{t} awaiting {a}: {other}"));
-                        return Ok(());
-                    }
-                };
-                r.log(format!("t{t}:{a}!{raised}"));
-                return Ok(());
-            }
-            if let Some(r) = weak.upgrade() {
-                r.log(format!("t{t}:end"));
-            }
-            Ok::<(), FutureError>(())
-        };
-        self.event_loop
-            .create_task(body)
-            .map_err(|e| TraceError::new(0, e.to_string()))
     }
 
     /// `run_forever`: until a `stop`, refusing to wait forever.
@@ -400,16 +414,35 @@ impl Replayer {
             *self.events.borrow_mut() = None;
             Err(TraceError::new(line, reason))
         };
-        match self.event_loop.run_forever_guarded(SETTLE_LIMIT) {
-            Ok(RunEnd::Stopped) => Ok(()),
-            Ok(RunEnd::WouldBlock) => refused(
+        match self.imp.run_forever(SETTLE_LIMIT) {
+            RunForever::Stopped => Ok(()),
+            RunForever::WouldWaitForever => refused(
                 "run_forever would wait forever: nothing is ready and nothing calls stop".into(),
             ),
-            Ok(RunEnd::Limit) => refused(format!(
+            RunForever::NotSettled => refused(format!(
                 "run_forever does not settle: no stop after {SETTLE_LIMIT} iterations"
             )),
-            Err(e) => refused(format!("the loop refused to run: {e}")),
+            RunForever::Refused(e) => refused(format!("the loop refused to run: {e}")),
         }
+    }
+
+    /// `run`: iterations while anything is ready.
+    fn run(&self, line: usize) -> Result<(), TraceError> {
+        let mut n = 0;
+        while self.imp.ready() > 0 && !self.budget.exceeded() {
+            if n >= SETTLE_LIMIT {
+                *self.events.borrow_mut() = None;
+                return Err(TraceError::new(
+                    line,
+                    format!(
+                        "run does not settle: callbacks are still ready after {SETTLE_LIMIT} iterations"
+                    ),
+                ));
+            }
+            self.iterate();
+            n += 1;
+        }
+        Ok(())
     }
 
     /// Runs one step; `line` is 0 inside callback bodies.
@@ -421,9 +454,12 @@ impl Replayer {
             String::new()
         } else {
             let out = self.outcome(step, line)?;
-            self.charge(self.budget.ready(self.event_loop.ready_count()));
+            self.charge(self.budget.ready(self.imp.ready()));
             out
         };
+        if let Some(reason) = self.imp.take_failure() {
+            self.fail(0, reason);
+        }
         if let Some(mut e) = self.failure.borrow_mut().take() {
             if e.line == 0 {
                 e.line = line;
@@ -435,6 +471,10 @@ impl Replayer {
 
     fn outcome(&self, step: &Step, line: usize) -> Result<String, TraceError> {
         let ok = || "ok".to_owned();
+        let imp = &self.imp;
+        if !I::RESOLVERS && is_resolver_step(step) {
+            return Err(TraceError::new(line, UNSUPPORTED_RESOLVERS));
+        }
         Ok(match step {
             Step::Def(c, body) => {
                 self.state
@@ -444,75 +484,60 @@ impl Replayer {
                 ok()
             }
             Step::Var(v) => {
-                self.var.set(*v);
+                imp.set_var(*v);
                 ok()
             }
             Step::Context(k) => {
-                self.state.borrow_mut().contexts.push((*k, copy_context()));
+                let ctx = imp.copy_context();
+                self.state.borrow_mut().contexts.push((*k, ctx));
                 ok()
             }
             Step::Future(n) => {
-                let f = self.event_loop.create_future();
+                let f = imp.create_future(*n);
                 self.state.borrow_mut().futures.push((*n, f));
                 ok()
             }
             Step::FutureWithResolver(n) => {
-                let (f, r) = self.event_loop.create_future_with_resolver();
+                let f = imp.create_future_with_resolver(*n);
                 let mut state = self.state.borrow_mut();
                 state.futures.push((*n, f));
-                state.resolvers.push((*n, r));
+                state.resolvers.push(*n);
                 ok()
             }
-            Step::ResolverSetResult(f, v) => match self.resolver(*f, line)?.set_result(*v) {
-                Ok(()) => ok(),
-                Err(v) => format!("returned {v}"),
-            },
-            Step::ResolverSetException(f, e) => {
-                let exc = self.exception(*e);
-                match self.resolver(*f, line)?.set_exception(exc) {
+            Step::ResolverSetResult(f, v) => {
+                match imp.resolver_set_result(&self.resolver(*f, line)?, *v) {
                     Ok(()) => ok(),
-                    Err(e) => format!("returned {}", self.exception_name(&e)),
+                    Err(v) => format!("returned {v}"),
+                }
+            }
+            Step::ResolverSetException(f, e) => {
+                match imp.resolver_set_exception(&self.resolver(*f, line)?, *e) {
+                    Ok(()) => ok(),
+                    Err(e) => format!("returned E{e}"),
                 }
             }
             Step::DropResolver(f) => {
-                drop(self.resolver(*f, line)?);
+                imp.drop_resolver(&self.resolver(*f, line)?);
                 ok()
             }
-            Step::Task(t, fs) => {
-                let me = self
-                    .me
-                    .borrow()
-                    .upgrade()
-                    .ok_or_else(|| TraceError::new(line, "replayer gone"))?;
-                let task = me.spawn_task(*t, fs)?;
+            Step::Task(t, awaits) => {
+                let host: Weak<dyn ScriptHost<I::Future, I::Task>> = self.me.clone();
+                let task = imp
+                    .create_task(*t, TaskScript::new(*t, awaits, host))
+                    .map_err(|e| TraceError::new(0, e))?;
                 self.state.borrow_mut().tasks.push((*t, task));
                 ok()
             }
             Step::Stop => {
-                self.event_loop.stop();
+                imp.stop();
                 ok()
             }
             Step::Step | Step::Run | Step::RunForever => {
                 *self.events.borrow_mut() = Some(Vec::new());
-                if *step == Step::Step {
-                    self.iterate();
-                } else if *step == Step::RunForever {
-                    self.run_forever(line)?;
-                } else {
-                    let mut n = 0;
-                    while self.event_loop.ready_count() > 0 && !self.budget.exceeded() {
-                        if n >= SETTLE_LIMIT {
-                            *self.events.borrow_mut() = None;
-                            return Err(TraceError::new(
-                                line,
-                                format!(
-                                    "run does not settle: callbacks are still ready after {SETTLE_LIMIT} iterations"
-                                ),
-                            ));
-                        }
-                        self.iterate();
-                        n += 1;
-                    }
+                match step {
+                    Step::Step => self.iterate(),
+                    Step::RunForever => self.run_forever(line)?,
+                    _ => self.run(line)?,
                 }
                 let events = self.events.borrow_mut().take().unwrap_or_default();
                 if events.is_empty() {
@@ -521,50 +546,44 @@ impl Replayer {
                     events.join(" ")
                 }
             }
-            Step::SetResult(f, v) => match self.future(*f).set_result(*v) {
+            Step::SetResult(f, v) => match imp.set_result(&self.future(*f), *v) {
                 Ok(()) => ok(),
-                Err(e) => self.raised(e),
+                Err(e) => render_raised(&e),
             },
-            Step::SetException(f, e) => {
-                let exc = self.exception(*e);
-                match self.future(*f).set_exception(exc) {
-                    Ok(()) => ok(),
-                    Err(e) => self.raised(e),
-                }
-            }
-            Step::Cancel(f, msg) => py_bool(self.future(*f).cancel(msg.as_deref())),
-            Step::Done(f) => py_bool(self.future(*f).done()),
-            Step::Cancelled(f) => py_bool(self.future(*f).cancelled()),
-            Step::Result(f) => match self.future(*f).result() {
+            Step::SetException(f, e) => match imp.set_exception(&self.future(*f), *e) {
+                Ok(()) => ok(),
+                Err(e) => render_raised(&e),
+            },
+            Step::Cancel(f, msg) => py_bool(imp.cancel(&self.future(*f), msg.as_deref())),
+            Step::Done(f) => py_bool(imp.done(&self.future(*f))),
+            Step::Cancelled(f) => py_bool(imp.cancelled(&self.future(*f))),
+            Step::Result(f) => match imp.result(&self.future(*f)) {
                 Ok(v) => v.to_string(),
-                Err(e) => self.raised(e),
+                Err(e) => render_raised(&e),
             },
-            Step::Exception(f) => match self.future(*f).exception() {
+            Step::Exception(f) => match imp.exception(&self.future(*f)) {
                 Ok(None) => "None".to_owned(),
-                Ok(Some(e)) => self.exception_name(&e),
-                Err(e) => self.raised(e),
+                Ok(Some(e)) => format!("E{e}"),
+                Err(e) => render_raised(&e),
             },
             Step::AddDoneCallback(f, c, k) => {
                 let ctx = k.and_then(|k| find(&self.state.borrow().contexts, k));
-                self.future(*f)
-                    .add_done_callback(self.callback(*c), ctx.as_ref());
+                imp.add_done_callback(&self.future(*f), self.callback(*c), ctx.as_ref());
                 ok()
             }
-            Step::RemoveDoneCallback(f, c) => self
-                .future(*f)
-                .remove_done_callback(&self.callback(*c))
+            Step::RemoveDoneCallback(f, c) => imp
+                .remove_done_callback(&self.future(*f), &self.callback(*c))
                 .to_string(),
-            Step::CancelTask(t, msg) => {
-                py_bool(self.task(*t).is_some_and(|t| t.cancel(msg.as_deref())))
+            Step::CancelTask(t, msg) => py_bool(
+                self.task(*t)
+                    .is_some_and(|t| imp.cancel_task(&t, msg.as_deref())),
+            ),
+            Step::TaskDone(t) => py_bool(self.task(*t).is_some_and(|t| imp.task_done(&t))),
+            Step::TaskCancelled(t) => {
+                py_bool(self.task(*t).is_some_and(|t| imp.task_cancelled(&t)))
             }
-            Step::TaskDone(t) => py_bool(self.task(*t).is_some_and(|t| t.done())),
-            Step::TaskCancelled(t) => py_bool(self.task(*t).is_some_and(|t| t.cancelled())),
-            Step::Cancelling(t) => self.task(*t).map_or(0, |t| t.cancelling()).to_string(),
-            Step::Uncancel(t) => self.task(*t).map_or(0, |t| t.uncancel()).to_string(),
+            Step::Cancelling(t) => self.task(*t).map_or(0, |t| imp.cancelling(&t)).to_string(),
+            Step::Uncancel(t) => self.task(*t).map_or(0, |t| imp.uncancel(&t)).to_string(),
         })
     }
-}
-
-fn py_bool(b: bool) -> String {
-    if b { "True" } else { "False" }.to_owned()
 }

@@ -531,7 +531,8 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// `fut.result()`: the result (a clone of the stored value), or the
     /// stored exception object, a fresh `CancelledError`, or
     /// `InvalidStateError` ("Result is not set.") while pending. A result
-    /// that is not `Clone` is moved out by [`take_result`](Self::take_result).
+    /// that is not `Clone` is moved out by [`take_result`](Self::take_result);
+    /// after that, `InvalidStateError` ("Result was taken.").
     #[doc = include_str!("../doc/future/result.md")]
     pub fn result(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);

@@ -63,6 +63,7 @@ pub trait Schedule: Clone + 'static {
     /// `site`. A scheduler in debug mode keeps the site (CPython's
     /// `_source_traceback`) until [`forget_site`](Self::forget_site); out
     /// of debug mode it keeps nothing. The default keeps nothing.
+    /// [Example](crate::EventLoop::set_debug) of the sites shown.
     #[inline(always)]
     fn record_site(&self, future: *const (), site: &'static Location<'static>) {
         let _ = (future, site);
@@ -70,6 +71,7 @@ pub trait Schedule: Clone + 'static {
 
     /// Where the future at address `future` was created, if it was
     /// created in debug mode. The default knows none.
+    /// [Example](crate::EventLoop::set_debug).
     #[inline(always)]
     fn site(&self, future: *const ()) -> Option<&'static Location<'static>> {
         let _ = future;
@@ -78,6 +80,7 @@ pub trait Schedule: Clone + 'static {
 
     /// The future at address `future` is being dropped: its site, if any,
     /// goes too (the address may be reused).
+    /// [Example](crate::EventLoop::set_debug).
     #[inline(always)]
     fn forget_site(&self, future: *const ()) {
         let _ = future;

@@ -33,8 +33,10 @@ pub(crate) enum Input<'a> {
     AwaitPending(Rc<dyn AnyFuture>),
     /// The step awaits a done future (given by address).
     AwaitDone(*const ()),
-    /// The step awaits the task's own future.
-    AwaitSelf,
+    /// The step awaits the task's own future; the self-await error's text,
+    /// should the cell defer it (TASK-AWAIT-1: the task's repr at the await).
+    /// (Borrowed: a payload to drop would cost every other event's funnel.)
+    AwaitSelf(&'a str),
     /// The step awaits a future of another loop.
     AwaitOtherLoop,
     /// The step yields (`sleep(0)`).
@@ -65,12 +67,15 @@ pub(crate) struct Effect {
 /// is pending: CPython's `_must_cancel`) and whether a step is queued (a
 /// coalescing bit, like tokio's NOTIFIED: not a phase) in one byte; the
 /// request's message (`_cancel_message`), the message a THROWING step
-/// raises, and the future it awaits beside it. Cells only: the funnel runs
+/// raises, the error a SELF_AWAITED task raises, and the future it awaits
+/// beside them. Cells only: the funnel runs
 /// no user code, so nothing can observe it half-way.
 pub(crate) struct TaskState {
     bits: Cell<u8>,
     request_message: Cell<Message>,
     thrown: Cell<Message>,
+    /// The self-await error's text, made at the await that deferred it.
+    self_await_error: Cell<Message>,
     awaited: Cell<Option<Rc<dyn AnyFuture>>>,
     outbox: Cell<Message>,
     /// How many cancels were requested and not taken back (CPython 3.11's
@@ -95,6 +100,7 @@ impl TaskState {
             bits: Cell::new(TaskPhase::Created as u8),
             request_message: Cell::new(None),
             thrown: Cell::new(None),
+            self_await_error: Cell::new(None),
             awaited: Cell::new(None),
             outbox: Cell::new(None),
             cancel_requests: Cell::new(0),
@@ -168,7 +174,7 @@ impl TaskState {
             Input::Wakeup(_) => TaskEvent::StaleWakeup,
             Input::AwaitPending(_) => TaskEvent::AwaitPending,
             Input::AwaitDone(_) => TaskEvent::AwaitDone,
-            Input::AwaitSelf => TaskEvent::AwaitSelf,
+            Input::AwaitSelf(_) => TaskEvent::AwaitSelf,
             Input::AwaitOtherLoop => TaskEvent::AwaitOtherLoop,
             Input::Yield => TaskEvent::Yield,
             Input::StepPending if self.awaits_any() => TaskEvent::StepAwaiting,
@@ -228,6 +234,16 @@ impl TaskState {
                 self.outbox.set(self.thrown.take());
                 None
             }
+            TaskAction::RaiseSelfAwait => {
+                self.outbox.set(self.self_await_error.take());
+                None
+            }
+            TaskAction::DeferSelfAwait => {
+                if let Input::AwaitSelf(error) = input {
+                    self.self_await_error.set(Some(error.into()));
+                }
+                None
+            }
             TaskAction::FinishCancelled => {
                 let message = match self.thrown.take() {
                     Some(m) => Some(m),
@@ -249,14 +265,13 @@ impl TaskState {
             | TaskAction::ScheduleStep
             | TaskAction::Accept
             | TaskAction::Poll
-            | TaskAction::RaiseSelfAwait
             | TaskAction::RaiseOtherLoop => None,
         };
         Effect { action, future }
     }
 
-    /// The message of the last `RaiseCancelled`, `FinishCancelled`,
-    /// `CancelAwaited` or `CancelFuture`.
+    /// The message of the last `RaiseCancelled`, `RaiseSelfAwait`,
+    /// `FinishCancelled`, `CancelAwaited` or `CancelFuture`.
     pub(crate) fn take_message(&self) -> Message {
         self.outbox.take()
     }
@@ -282,6 +297,7 @@ impl TaskState {
         self.bits.set(self.bits.get() & !REQUESTED);
         self.request_message.set(None);
         self.thrown.set(None);
+        self.self_await_error.set(None);
         self.awaited.take()
     }
 }

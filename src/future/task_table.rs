@@ -15,8 +15,8 @@
 //!
 //! Spec rules: `TASK-TABLE-1` (every task event is decided here),
 //! `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-RESUME-2`, `TASK-CANCEL-1`,
-//! `TASK-CANCEL-2`, `TASK-AWAIT-1` (a task awaiting itself), `TASK-YIELD-1`,
-//! `FUT-AWAIT-3`,
+//! `TASK-CANCEL-2`, `TASK-AWAIT-1` and `TASK-AWAIT-3` (a task awaiting
+//! itself), `TASK-YIELD-1`, `FUT-AWAIT-3`,
 //! `LOOP-CLOSE-3`.
 
 use std::fmt::Write as _;
@@ -42,11 +42,15 @@ pub enum TaskPhase {
     /// The loop closed with the task pending: its coroutine was dropped and
     /// reported; its future stays pending.
     Destroyed,
+    /// Its coroutine awaited the task's own future: the step that throws
+    /// the self-await error is queued, and the error is raised at the next
+    /// await of the task's own future (TASK-AWAIT-1, TASK-AWAIT-3).
+    SelfAwaited,
 }
 
 impl TaskPhase {
     /// Every phase, in table order.
-    pub const ALL: [TaskPhase; 7] = [
+    pub const ALL: [TaskPhase; 8] = [
         TaskPhase::Created,
         TaskPhase::Idle,
         TaskPhase::Running,
@@ -54,6 +58,7 @@ impl TaskPhase {
         TaskPhase::Suspended,
         TaskPhase::Done,
         TaskPhase::Destroyed,
+        TaskPhase::SelfAwaited,
     ];
 
     /// The phase's name in the table.
@@ -71,6 +76,7 @@ impl TaskPhase {
             TaskPhase::Suspended => "SUSPENDED",
             TaskPhase::Done => "DONE",
             TaskPhase::Destroyed => "DESTROYED",
+            TaskPhase::SelfAwaited => "SELF_AWAITED",
         }
     }
 
@@ -206,7 +212,8 @@ pub enum TaskAction {
     RetrieveAndPoll,
     /// The await raises `CancelledError` with the thrown message.
     RaiseCancelled,
-    /// The await raises `RuntimeError("Task cannot await on itself: ...")`.
+    /// The await raises the kept `RuntimeError("Task cannot await on
+    /// itself: ...")`.
     RaiseSelfAwait,
     /// The await raises `RuntimeError("Task got Future ... attached to a
     /// different loop")`.
@@ -225,6 +232,10 @@ pub enum TaskAction {
     DropCoroutine,
     /// Cancel the task's future itself (no coroutine is left to ask).
     CancelFuture,
+    /// The await stays pending and the step that throws the self-await
+    /// error is queued (CPython's `call_soon(__step, RuntimeError(...))`);
+    /// the error's text, with the task's repr now, is kept for it.
+    DeferSelfAwait,
 }
 
 /// One cell of the task's table.
@@ -385,6 +396,12 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
         // for the next step (already queued before the first one).
         (P::Created, E::Cancel) => does(None, Request::Set, A::Accept),
         (P::Idle, E::Cancel) => does(None, Request::Set, A::ScheduleStep),
+        // TASK-AWAIT-3: awaiting itself, the task awaits no future (CPython's
+        // `_fut_waiter` is None): the request waits for the queued step,
+        // which throws it instead of the self-await error. A step is queued
+        // unless one is (after the error's step, a Rust coroutine may still
+        // be here, awaiting something else).
+        (P::SelfAwaited, E::Cancel) => does(None, Request::Set, A::ScheduleStep),
         (P::Running | P::Throwing, E::Cancel) => does(None, Request::Set, A::Accept),
         // TASK-CANCEL-1: the awaited future is cancelled synchronously.
         (P::Suspended, E::Cancel) => does(None, Request::Set, A::CancelAwaited),
@@ -405,19 +422,36 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
             does(Some(P::Throwing), Request::Throw, A::Poll)
         }
         (P::Created | P::Idle | P::Suspended, E::Step) => to(P::Running, A::Poll),
-        // Steps do not nest; a done task is no longer registered with the
-        // loop (a late wake finds nobody), and closing drops queued steps.
-        (P::Running | P::Throwing | P::Done | P::Destroyed, E::Step) => X,
+        // TASK-AWAIT-3: the error's step; a request pending replaces the
+        // error with CancelledError (CPython's `__step` checks `_must_cancel`
+        // first).
+        (P::SelfAwaited, E::Step) if requested => does(Some(P::Throwing), Request::Throw, A::Poll),
+        (P::SelfAwaited, E::Step) => stay(A::Poll),
+        // A step queued before the task ended finds it done: a Rust
+        // coroutine can yield (or await itself) and return in the same step
+        // (a select); CPython's coroutine cannot. Nothing happens.
+        (P::Done, E::Step) => stay(A::Nothing),
+        // Steps do not nest; a foreign waker of a done task finds nobody
+        // (it is no longer registered with the loop); closing drops queued
+        // steps.
+        (P::Running | P::Throwing | P::Destroyed, E::Step) => X,
         // TASK-RESUME-1: the wake-up steps the task in its own slot.
         (P::Suspended, E::Wakeup) if requested => {
             does(Some(P::Throwing), Request::Throw, A::RetrieveAndPoll)
         }
         (P::Suspended, E::Wakeup) => to(P::Running, A::RetrieveAndPoll),
+        // Only a Rust coroutine gets here: one that polled another future
+        // beside its own in one step (a join). The wake-up polls it; the
+        // self-await error stays due at the await of its own future.
+        (P::SelfAwaited, E::Wakeup) if requested => {
+            does(Some(P::Throwing), Request::Throw, A::RetrieveAndPoll)
+        }
+        (P::SelfAwaited, E::Wakeup) => stay(A::RetrieveAndPoll),
         (_, E::Wakeup) => X,
         // TASK-RESUME-2: a wake-up of a future no longer awaited (its
         // registration outlived the await) is ignored. None runs before the
         // first step, during a step, or after the loop closed.
-        (P::Idle | P::Suspended | P::Done, E::StaleWakeup) => stay(A::Nothing),
+        (P::Idle | P::Suspended | P::SelfAwaited | P::Done, E::StaleWakeup) => stay(A::Nothing),
         (_, E::StaleWakeup) => X,
         // Awaits happen inside a step. The thrown CancelledError comes first.
         (
@@ -428,9 +462,18 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
         (P::Running, E::Yield) => stay(A::ScheduleStep),
         (P::Running, E::AwaitPending) => stay(A::Suspend),
         (P::Running, E::AwaitDone) => stay(A::Read),
-        // TASK-AWAIT-1, FUT-AWAIT-3.
-        (P::Running, E::AwaitSelf) => stay(A::RaiseSelfAwait),
+        // TASK-AWAIT-1: the error is thrown in a step of its own; FUT-AWAIT-3.
+        (P::Running, E::AwaitSelf) => to(P::SelfAwaited, A::DeferSelfAwait),
         (P::Running, E::AwaitOtherLoop) => stay(A::RaiseOtherLoop),
+        // TASK-AWAIT-3: the next await of its own future raises the error
+        // (in the error's step, or at once in a Rust coroutine awaiting its
+        // own future twice in one step); other awaits go on as when
+        // running (a Rust coroutine may poll several futures in one step).
+        (P::SelfAwaited, E::AwaitSelf) => to(P::Running, A::RaiseSelfAwait),
+        (P::SelfAwaited, E::Yield) => stay(A::ScheduleStep),
+        (P::SelfAwaited, E::AwaitPending) => stay(A::Suspend),
+        (P::SelfAwaited, E::AwaitDone) => stay(A::Read),
+        (P::SelfAwaited, E::AwaitOtherLoop) => stay(A::RaiseOtherLoop),
         (_, E::AwaitPending | E::AwaitDone | E::AwaitSelf | E::AwaitOtherLoop | E::Yield) => X,
         // The step's end. Awaiting a future: suspended, and a request made
         // during the step goes on to that future (TASK-CANCEL-1); pending
@@ -447,9 +490,19 @@ const fn decide(phase: TaskPhase, requested: bool, event: TaskEvent) -> TaskCell
         (P::Running, E::StepReady) if requested => to(P::Done, A::FinishCancelled),
         (P::Running, E::StepReady) => to(P::Done, A::Finish),
         (P::Running | P::Throwing, E::StepPanicked) => to(P::Done, A::FinishPanicked),
+        // TASK-AWAIT-3: the step that awaited itself ends; the error's step
+        // is queued and a request waits for it (no future is awaited to
+        // pass it on to). A step that raised nothing yet ends the same way
+        // (its coroutine awaits, or wakes through a foreign waker).
+        (P::SelfAwaited, E::StepAwaiting | E::StepPending) => stay(A::Nothing),
+        (P::SelfAwaited, E::StepReady) if requested => to(P::Done, A::FinishCancelled),
+        (P::SelfAwaited, E::StepReady) => to(P::Done, A::Finish),
+        (P::SelfAwaited, E::StepPanicked) => to(P::Done, A::FinishPanicked),
         (_, E::StepAwaiting | E::StepPending | E::StepReady | E::StepPanicked) => X,
         // LOOP-CLOSE-3.
-        (P::Created | P::Idle | P::Suspended, E::Destroy) => to(P::Destroyed, A::DropCoroutine),
+        (P::Created | P::Idle | P::Suspended | P::SelfAwaited, E::Destroy) => {
+            to(P::Destroyed, A::DropCoroutine)
+        }
         // Only pending tasks are destroyed, and only once.
         (P::Running | P::Throwing | P::Done | P::Destroyed, E::Destroy) => X,
     }

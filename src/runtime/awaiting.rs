@@ -3,14 +3,15 @@
 //!
 //! `.await` inside a task of the future's loop is decided by two tables:
 //! the Future's `await` cell (suspend, or read the outcome) and the task's
-//! (raise the thrown `CancelledError`, refuse its own future or another
-//! loop's, suspend with the wake-up registered once, or read). Outside any
+//! (raise the thrown `CancelledError`, defer the refusal of its own future
+//! to a step of its own and raise it there, refuse another loop's, suspend
+//! with the wake-up registered once, or read). Outside any
 //! task of its loop (another executor) the context's waker is registered
 //! instead.
 //!
 //! Spec rules: `FUT-CB-1`, `CTX-CAPTURE-1`, `FUT-REMOVE-1`, `FUT-AWAIT-1`..
-//! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`,
-//! `FUT-TAKE-3` (the same polls for `take()`).
+//! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-AWAIT-3`, `TASK-RESUME-1`,
+//! `TASK-CANCEL-1`, `FUT-TAKE-3` (the same polls for `take()`).
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -130,11 +131,12 @@ impl<T: 'static> Future<T> {
     fn poll_in_task(&self, task: &Rc<dyn TaskStep>) -> Polled {
         let cell = self.await_cell();
         let state = task.state();
+        if state.is_own(self.data_ptr()) {
+            return self.poll_own(task, cell);
+        }
         // One call of the funnel per kind of await, so that each is
         // specialised for its event.
-        let effect = if state.is_own(self.data_ptr()) {
-            state.on(Input::AwaitSelf)
-        } else if cell.outcome == Outcome::Suspends {
+        let effect = if cell.outcome == Outcome::Suspends {
             state.on(Input::AwaitPending(self.erased()))
         } else {
             state.on(Input::AwaitDone(self.data_ptr()))
@@ -151,9 +153,6 @@ impl<T: 'static> Future<T> {
                 );
                 Polled::Suspend(effect.future)
             }
-            TaskAction::RaiseSelfAwait => Polled::Raise(
-                RuntimeError::new(format!("Task cannot await on itself: {}", task.repr())).into(),
-            ),
             other => self.raise_or_read(
                 other,
                 effect,
@@ -161,6 +160,33 @@ impl<T: 'static> Future<T> {
                 || task.state().take_message(),
                 || task.repr(),
             ),
+        }
+    }
+
+    /// The task awaits its own future (TASK-AWAIT-1): out of line, off the
+    /// path of every other await.
+    #[inline(never)]
+    fn poll_own(&self, task: &Rc<dyn TaskStep>, cell: Transition) -> Polled {
+        let state = task.state();
+        // The error's text has the task's repr at this await (CPython
+        // formats it when the coroutine yields the task).
+        let error = format!("Task cannot await on itself: {}", task.repr());
+        let effect = state.on(Input::AwaitSelf(&error));
+        match effect.action {
+            TaskAction::DeferSelfAwait => {
+                task.clone().schedule_step();
+                Polled::Suspend(None)
+            }
+            TaskAction::RaiseSelfAwait => {
+                let error = state.take_message().unwrap_or_default();
+                Polled::Raise(RuntimeError::new(error.to_string()).into())
+            }
+            // THROWING's CancelledError; nothing else occurs for the own
+            // future, pending while its task runs.
+            TaskAction::RaiseCancelled => {
+                Polled::Raise(CancelledError::from_shared(state.take_message()).into())
+            }
+            _ => Polled::Read(cell, effect.future),
         }
     }
 

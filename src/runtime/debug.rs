@@ -55,6 +55,13 @@ impl EventLoop {
     }
 
     /// `loop.get_debug()`: whether the loop is in debug mode.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// lp.set_debug(false);
+    /// assert!(!lp.get_debug());
+    /// ```
     pub fn get_debug(&self) -> bool {
         self.0.debug.enabled()
     }
@@ -62,6 +69,14 @@ impl EventLoop {
     /// `loop.slow_callback_duration`: in debug mode, a callback or task
     /// step that runs for at least this many seconds of loop time is
     /// logged. `0.1` unless set.
+    ///
+    /// ```
+    /// use asyncio_future::EventLoop;
+    /// let lp = EventLoop::new();
+    /// assert_eq!(lp.slow_callback_duration(), 0.1);
+    /// lp.set_slow_callback_duration(std::time::Duration::from_millis(250));
+    /// assert_eq!(lp.slow_callback_duration(), 0.25);
+    /// ```
     pub fn slow_callback_duration(&self) -> f64 {
         self.0.debug.slow_callback_duration.get()
     }
@@ -69,7 +84,7 @@ impl EventLoop {
     /// Sets [`slow_callback_duration`](Self::slow_callback_duration) (an
     /// `f64` of seconds or a [`Duration`](std::time::Duration)). As in
     /// CPython any value is taken: `0.0` makes every callback slow, NaN
-    /// none.
+    /// none. [Example](Self::slow_callback_duration).
     pub fn set_slow_callback_duration(&self, duration: impl Seconds) {
         self.0.debug.slow_callback_duration.set(duration.seconds());
     }

@@ -95,8 +95,9 @@ pub enum TaskOp {
     Return,
     /// Ends with an exception.
     Fail,
-    /// `task.await` on this task itself: refused with a RuntimeError
-    /// (TASK-AWAIT-1), which ends the task.
+    /// `task.await` on this task itself: refused with a RuntimeError in
+    /// the next step (TASK-AWAIT-1; a CancelledError if cancelled in
+    /// between, TASK-AWAIT-3), which ends the task.
     AwaitSelf,
 }
 

@@ -388,7 +388,8 @@ impl World {
         // a task never awaits itself or a later task, so awaits form no
         // cycle. A cycle overflows the stack when cancelled, in CPython as
         // here (cancel recurses through the awaited task). A task awaiting
-        // itself is refused (TASK-AWAIT-1): `AwaitSelf` makes one, through
+        // itself is refused in the step after (TASK-AWAIT-1; a cancel in
+        // between is raised instead, TASK-AWAIT-3): `AwaitSelf` makes one, through
         // a cell filled once the task exists (the cycle it makes ends when
         // the task's coroutine is dropped).
         let plan: Vec<(TaskOp, Option<Task<Val>>)> = plan

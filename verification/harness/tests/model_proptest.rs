@@ -243,15 +243,15 @@ fn query(r: &Reference) -> BoxedStrategy<Step> {
 }
 
 /// What new task `t` awaits: mostly futures, sometimes a task made before,
-/// rarely itself (TASK-AWAIT-1, TASK-AWAIT-3).
+/// rarely itself (TASK-AWAIT-1, TASK-AWAIT-3, TASK-AWAIT-4).
 fn awaitable(r: &Reference, t: u8) -> BoxedStrategy<Awaitable> {
     let future = future_pref_pending(r).prop_map(Awaitable::Future);
     let itself = Just(Awaitable::Task(t));
     if r.tasks.is_empty() {
-        prop_oneof![8 => future, 0 => itself].boxed()
+        prop_oneof![8 => future, 1 => itself].boxed()
     } else {
         let task = select(r.tasks.clone()).prop_map(Awaitable::Task);
-        prop_oneof![6 => future, 3 => task, 0 => itself].boxed()
+        prop_oneof![6 => future, 3 => task, 1 => itself].boxed()
     }
 }
 

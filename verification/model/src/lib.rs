@@ -48,8 +48,12 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 pub use asyncio_future::trace::{Awaitable, Step};
+use iteration::render_events;
+pub use iteration::{CallbackCall, Event, TaskEvent};
 
 mod canonical;
+mod iteration;
+pub mod kit;
 mod resolver;
 mod run;
 mod task;
@@ -350,25 +354,7 @@ impl Model {
                         Awaitable::Task(_) => {}
                     }
                 }
-                // CTX-TASK-1: the task's context is a copy of the current
-                // one; TASK-STEP-1: its first step is queued with call_soon.
-                let context = self.copy_current();
-                self.tasks.insert(
-                    *t,
-                    TaskState {
-                        awaits: awaits.clone(),
-                        position: 0,
-                        finished: false,
-                        context,
-                        cancelled: false,
-                        waiter: None,
-                        must_cancel: None,
-                        cancel_requests: 0,
-                        awaiters: Vec::new(),
-                        cancel_message: None,
-                    },
-                );
-                self.ready.push_back(Ready::FirstStep(*t));
+                self.create_task(*t, awaits);
                 Ok("ok".to_owned())
             }
             Step::Step | Step::Run | Step::RunForever => self.run_step(step),
@@ -377,10 +363,66 @@ impl Model {
     }
 
     /// A new context holding a copy of the current one.
-    fn copy_current(&mut self) -> ContextId {
+    pub(crate) fn copy_current(&mut self) -> ContextId {
         let copy = self.contexts[self.current].clone();
         self.contexts.push(copy);
         self.contexts.len() - 1
+    }
+
+    /// `task tK ...`: CTX-TASK-1, the task's context is a copy of the
+    /// current one; TASK-STEP-1, its first step is queued with call_soon.
+    pub(crate) fn create_task(&mut self, t: u8, awaits: &[Awaitable]) {
+        let context = self.copy_current();
+        self.tasks.insert(
+            t,
+            TaskState {
+                awaits: awaits.to_vec(),
+                position: 0,
+                finished: false,
+                context,
+                cancelled: false,
+                waiter: None,
+                must_cancel: None,
+                cancel_requests: 0,
+                awaiters: Vec::new(),
+                cancel_message: None,
+            },
+        );
+        self.ready.push_back(Ready::FirstStep(t));
+    }
+
+    /// Registers `callee` on `f` in `context` (FUT-CB-1), or queues it at
+    /// once when `f` is done (FUT-CB-3).
+    pub(crate) fn add_callback(
+        &mut self,
+        f: u8,
+        callee: Callee,
+        context: ContextId,
+    ) -> Result<(), ModelError> {
+        match self.state_mut(f)? {
+            FutureState::Pending(registrations) => {
+                registrations.push(Registration { callee, context })
+            }
+            _ => self.ready.push_back(Ready::Done {
+                future: f,
+                callee,
+                context,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Drops every registration of `callee` on a PENDING `f` and counts
+    /// them; 0 on a done future (FUT-REMOVE-1, FUT-REMOVE-2).
+    pub(crate) fn remove_callback(&mut self, f: u8, callee: Callee) -> Result<usize, ModelError> {
+        Ok(match self.state_mut(f)? {
+            FutureState::Pending(registrations) => {
+                let before = registrations.len();
+                registrations.retain(|r| r.callee != callee);
+                before - registrations.len()
+            }
+            _ => 0,
+        })
     }
 
     pub(crate) fn state(&self, f: u8) -> Result<&FutureState, ModelError> {
@@ -474,29 +516,11 @@ impl Model {
                         .ok_or_else(|| ModelError::new(format!("k{k} used before it exists")))?,
                     None => self.copy_current(),
                 };
-                let callee = Callee::Callback(*c);
-                match self.state_mut(*f)? {
-                    FutureState::Pending(registrations) => {
-                        registrations.push(Registration { callee, context })
-                    }
-                    _ => self.ready.push_back(Ready::Done {
-                        future: *f,
-                        callee,
-                        context,
-                    }),
-                }
+                self.add_callback(*f, Callee::Callback(*c), context)?;
                 ok()
             }
             Step::RemoveDoneCallback(f, c) => {
-                let callee = Callee::Callback(*c);
-                Ok(match self.state_mut(*f)? {
-                    FutureState::Pending(registrations) => {
-                        let before = registrations.len();
-                        registrations.retain(|r| r.callee != callee);
-                        (before - registrations.len()).to_string()
-                    }
-                    _ => "0".to_owned(),
-                })
+                Ok(self.remove_callback(*f, Callee::Callback(*c))?.to_string())
             }
             Step::Var(v) => {
                 self.contexts[self.current].insert(VAR, *v);
@@ -510,98 +534,5 @@ impl Model {
                 "{other:?} is not allowed in a callback body"
             ))),
         }
-    }
-
-    /// One loop iteration: exactly the entries ready when it began
-    /// (LOOP-ITER-1), each in its context.
-    pub(crate) fn iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
-        let n = self.ready.len();
-        for _ in 0..n {
-            let Some(entry) = self.ready.pop_front() else {
-                break;
-            };
-            let saved = self.current;
-            match entry {
-                Ready::Done {
-                    future,
-                    callee: Callee::Callback(c),
-                    context,
-                } => {
-                    self.current = context;
-                    let event = self.call_callback(c, future);
-                    self.current = saved;
-                    events.push(event?);
-                }
-                Ready::Done {
-                    callee: Callee::Wakeup(t),
-                    context,
-                    ..
-                } => {
-                    self.current = context;
-                    let r = match self.begin_step(t, false, events) {
-                        Ok(true) => self.advance(t, events),
-                        other => other.map(drop),
-                    };
-                    self.current = saved;
-                    r?;
-                }
-                Ready::TaskWakeup { task, context, .. } => {
-                    self.current = context;
-                    let r = match self.begin_step(task, false, events) {
-                        Ok(true) => self.advance(task, events),
-                        other => other.map(drop),
-                    };
-                    self.current = saved;
-                    r?;
-                }
-                Ready::FirstStep(t) => {
-                    self.current = self.task(t)?.context;
-                    let r = match self.begin_step(t, true, events) {
-                        Ok(true) => self.advance(t, events),
-                        other => other.map(drop),
-                    };
-                    self.current = saved;
-                    r?;
-                }
-                Ready::SelfAwaitError(t) => {
-                    self.current = self.task(t)?.context;
-                    let r = self.self_await_error(t, events);
-                    self.current = saved;
-                    r?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Calls `cK(fN)` in the current context and renders its event.
-    fn call_callback(&mut self, c: u8, future: u8) -> Result<String, ModelError> {
-        let mut text = format!("c{c}(f{future}");
-        if self.has_var {
-            match self.contexts[self.current].get(VAR) {
-                Some(v) => text.push_str(&format!(",var={v}")),
-                None => text.push_str(",var=-"),
-            }
-        }
-        text.push(')');
-        let body = self.bodies.get(&c).cloned().unwrap_or_default();
-        if !body.is_empty() {
-            let mut parts = Vec::new();
-            for s in &body {
-                parts.push(format!("{s} -> {}", self.simple(s)?));
-            }
-            text.push('[');
-            text.push_str(&parts.join("; "));
-            text.push(']');
-        }
-        Ok(text)
-    }
-}
-
-pub(crate) fn render_events(events: Vec<String>) -> String {
-    if events.is_empty() {
-        "-".to_owned()
-    } else {
-        events.join(" ")
     }
 }

@@ -35,7 +35,7 @@ impl Model {
     }
 
     /// The resolver of `f` is moved by its one use.
-    fn use_resolver(&mut self, f: u8) -> Result<(), ModelError> {
+    pub(crate) fn use_resolver(&mut self, f: u8) -> Result<(), ModelError> {
         if self.resolvers.remove(&f) {
             Ok(())
         } else {

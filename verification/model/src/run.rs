@@ -55,7 +55,7 @@ impl Model {
     }
 
     /// One iteration that ends `run_forever`: `_stopping` is cleared.
-    fn stopped_iteration(&mut self, events: &mut Vec<String>) -> Result<(), ModelError> {
+    fn stopped_iteration(&mut self, events: &mut Vec<Event>) -> Result<(), ModelError> {
         self.iteration(events)?;
         self.stopping = false;
         Ok(())

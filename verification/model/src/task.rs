@@ -4,9 +4,10 @@
 //!
 //! Spec rules: `TASK-STEP-1`, `TASK-RESUME-1`, `TASK-CANCEL-1`,
 //! `TASK-CANCEL-2`, `TASK-CANCEL-4`, `TASK-CANCEL-6`, `TASK-CANCEL-7`,
-//! `TASK-AWAIT-1`, `TASK-AWAIT-3`.
+//! `TASK-AWAIT-1`, `TASK-AWAIT-3`, `TASK-AWAIT-4`.
 
 use super::*;
+use asyncio_future::trace::kit::{Raised, Value};
 
 impl Model {
     pub(crate) fn task_mut(&mut self, t: u8) -> Result<&mut TaskState, ModelError> {
@@ -46,7 +47,7 @@ impl Model {
         &mut self,
         t: u8,
         first: bool,
-        events: &mut Vec<String>,
+        events: &mut Vec<Event>,
     ) -> Result<bool, ModelError> {
         let task = self.task_mut(t)?;
         task.waiter = None;
@@ -77,7 +78,11 @@ impl Model {
                 _ => message,
             },
         };
-        events.push(format!("t{t}:{awaited}!{}", render_cancelled(&message)));
+        events.push(Event::task(
+            t,
+            Some(awaited),
+            Err(Raised::Cancelled(message)),
+        ));
         self.finish(t);
         Ok(false)
     }
@@ -91,7 +96,7 @@ impl Model {
     /// Runs task `t` from its current await until it suspends on a PENDING
     /// future (registering its wake-up there, in its own context) or its
     /// coroutine returns. Awaiting a done future does not suspend.
-    pub(crate) fn advance(&mut self, t: u8, events: &mut Vec<String>) -> Result<(), ModelError> {
+    pub(crate) fn advance(&mut self, t: u8, events: &mut Vec<Event>) -> Result<(), ModelError> {
         loop {
             let task = self.task(t)?.clone();
             if task.finished {
@@ -99,7 +104,7 @@ impl Model {
             }
             let f = match task.awaits.get(task.position) {
                 None => {
-                    events.push(format!("t{t}:end"));
+                    events.push(Event::task(t, None, Ok(Value::None)));
                     self.finish(t);
                     return Ok(());
                 }
@@ -121,18 +126,30 @@ impl Model {
                     return Ok(());
                 }
                 FutureState::Result(v) => {
-                    events.push(format!("t{t}:f{f}={v}"));
+                    events.push(Event::task(
+                        t,
+                        Some(Awaitable::Future(f)),
+                        Ok(Value::Int(*v)),
+                    ));
                     if let Some(task) = self.tasks.get_mut(&t) {
                         task.position += 1;
                     }
                 }
                 FutureState::Exception(e) => {
-                    events.push(format!("t{t}:f{f}!E{e}"));
+                    events.push(Event::task(
+                        t,
+                        Some(Awaitable::Future(f)),
+                        Err(Raised::Exception(*e)),
+                    ));
                     self.finish(t);
                     return Ok(());
                 }
                 FutureState::Cancelled(m) => {
-                    events.push(format!("t{t}:f{f}!{}", render_cancelled(m)));
+                    events.push(Event::task(
+                        t,
+                        Some(Awaitable::Future(f)),
+                        Err(Raised::Cancelled(m.clone())),
+                    ));
                     self.finish(t);
                     return Ok(());
                 }
@@ -143,8 +160,8 @@ impl Model {
     /// Task `t` awaits task `j`: true when the coroutine goes on (`j`
     /// finished), false when it suspends or returns. A task awaiting
     /// itself gets `RuntimeError` thrown in at a step CPython queues for
-    /// it (TASK-AWAIT-1); a pending `j` gets `t`'s wake-up (TASK-AWAIT-3).
-    fn await_task(&mut self, t: u8, j: u8, events: &mut Vec<String>) -> Result<bool, ModelError> {
+    /// it (TASK-AWAIT-1); a pending `j` gets `t`'s wake-up (TASK-AWAIT-4).
+    fn await_task(&mut self, t: u8, j: u8, events: &mut Vec<Event>) -> Result<bool, ModelError> {
         if j == t {
             self.ready.push_back(Ready::SelfAwaitError(t));
             return Ok(false);
@@ -152,12 +169,16 @@ impl Model {
         let context = self.task(t)?.context;
         let awaited = self.task_mut(j)?;
         if awaited.finished {
-            events.push(format!("t{t}:t{j}=None"));
+            events.push(Event::task(t, Some(Awaitable::Task(j)), Ok(Value::None)));
             self.task_mut(t)?.position += 1;
             Ok(true)
         } else if awaited.cancelled {
             let message = awaited.cancel_message.take();
-            events.push(format!("t{t}:t{j}!{}", render_cancelled(&message)));
+            events.push(Event::task(
+                t,
+                Some(Awaitable::Task(j)),
+                Err(Raised::Cancelled(message)),
+            ));
             self.finish(t);
             Ok(false)
         } else {
@@ -175,10 +196,14 @@ impl Model {
     pub(crate) fn self_await_error(
         &mut self,
         t: u8,
-        events: &mut Vec<String>,
+        events: &mut Vec<Event>,
     ) -> Result<(), ModelError> {
         if self.begin_step(t, false, events)? {
-            events.push(format!("t{t}:t{t}!RuntimeError"));
+            events.push(Event::task(
+                t,
+                Some(Awaitable::Task(t)),
+                Err(Raised::Runtime(String::new())),
+            ));
             self.finish(t);
         }
         Ok(())
