@@ -1,4 +1,4 @@
-//! Issue 6: this crate against tokio, futures and two physical floors, in
+//! This crate against tokio, futures and two physical floors, in
 //! one criterion run (`cargo bench -p asyncio-future-benches --bench compare`). CPython-C and uvloop
 //! come from `benches/cpython_bench.py`; `benches/report.py` merges both into
 //! one table with ratios.
@@ -8,7 +8,7 @@
 //! batch of `BATCH` operations shares one loop iteration (as the Python
 //! script does), so criterion's median is already ns/op.
 //!
-//! Mapping of the workloads (W1..W6 as issue 6 defines them):
+//! Mapping of the workloads (W1..W6):
 //!
 //! | | this crate | tokio (current_thread + LocalSet) | futures (LocalPool) | floor |
 //! |--|--|--|--|--|

@@ -1,3 +1,3 @@
 //! Nothing to link: this package exists for its benchmarks
-//! (`compare.rs`, `workloads.rs`, `scaling/`), which need dependencies the
+//! (`compare.rs`, `workloads.rs` and `table.rs` over `shapes/`, `scaling/`), which need dependencies the
 //! main crate's users should not build.

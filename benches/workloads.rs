@@ -1,113 +1,32 @@
-//! W1–W5 of this crate as a plain program for instruction counting:
-//! `workloads W<n> <operations>` runs one workload that many times.
-//! `benches/callgrind.sh` runs it under valgrind's callgrind at two lengths
-//! and prints the difference per operation, which cancels start-up costs.
+//! W1–W5 as a plain program for instruction counting:
+//! `workloads [IMPL] W<n> <operations>` runs one workload that many times
+//! on IMPL: `crate` (this crate, the default), `tokio`, `futures`, `floor`
+//! (the physical floors) or `sketch` (an asyncio-shaped sketch,
+//! `shapes/sketch.rs`). `benches/callgrind.sh` runs it under valgrind's callgrind
+//! at two lengths and prints the difference per operation, which cancels
+//! start-up costs.
 
-use std::cell::Cell;
-use std::hint::black_box;
-use std::rc::Rc;
-
-use asyncio_future::{Callback, EventLoop, Future, FutureError};
-
-const BATCH: u64 = 1000;
-
-fn iterate(lp: &EventLoop) {
-    lp.stop();
-    lp.run_forever().unwrap();
-}
-
-fn batched(n: u64, mut run_batch: impl FnMut(u64)) {
-    let mut left = n;
-    while left > 0 {
-        let k = left.min(BATCH);
-        run_batch(k);
-        left -= k;
-    }
-}
-
-fn w1(n: u64) {
-    let lp = EventLoop::new();
-    for _ in 0..n {
-        black_box(lp.create_future::<u64>());
-    }
-}
-
-fn w2(n: u64) {
-    let lp = EventLoop::new();
-    for i in 0..n {
-        let f = lp.create_future::<u64>();
-        f.set_result(black_box(i)).unwrap();
-        black_box(f.result().unwrap());
-    }
-}
-
-fn w3(n: u64) {
-    let lp = EventLoop::new();
-    let ran = Rc::new(Cell::new(0u64));
-    let r = ran.clone();
-    let cb: Callback<u64> = Callback::new(move |_: &Future<u64>| r.set(r.get() + 1));
-    batched(n, |k| {
-        for i in 0..k {
-            let f = lp.create_future::<u64>();
-            f.add_done_callback(cb.clone(), None);
-            f.set_result(i).unwrap();
-        }
-        iterate(&lp);
-    });
-    assert_eq!(ran.get(), n);
-}
-
-fn w4(n: u64) {
-    let lp = EventLoop::new();
-    let l = lp.clone();
-    let task = lp
-        .create_task(async move {
-            for i in 0..n {
-                let f = l.create_future::<u64>();
-                let setter = f.clone();
-                l.call_soon(move || {
-                    let _ = setter.set_result(i);
-                })?;
-                f.await?;
-            }
-            Ok::<_, FutureError>(n)
-        })
-        .unwrap();
-    assert_eq!(lp.run_until_complete(&task), Ok(n));
-}
-
-fn w5(n: u64) {
-    let lp = EventLoop::new();
-    let count = Rc::new(Cell::new(0u64));
-    batched(n, |k| {
-        for _ in 0..k {
-            let c = count.clone();
-            drop(lp.call_soon(move || c.set(c.get() + 1)).unwrap());
-        }
-        iterate(&lp);
-    });
-    assert_eq!(count.get(), n);
-}
+mod shapes;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(w), Some(n)) = (args.next(), args.next()) else {
-        eprintln!("usage: workloads W1|W2|W3|W4|W5 OPERATIONS");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a.starts_with('W')) {
+        args.insert(0, "crate".to_owned());
+    }
+    let [imp, w, n] = &args[..] else {
+        eprintln!(
+            "usage: workloads [{}] {} OPERATIONS",
+            shapes::IMPLS.join("|"),
+            shapes::WORKLOADS.join("|")
+        );
         std::process::exit(2);
     };
     let Ok(n) = n.parse::<u64>() else {
         eprintln!("workloads: OPERATIONS must be a number, got {n:?}");
         std::process::exit(2);
     };
-    match w.as_str() {
-        "W1" => w1(n),
-        "W2" => w2(n),
-        "W3" => w3(n),
-        "W4" => w4(n),
-        "W5" => w5(n),
-        _ => {
-            eprintln!("workloads: unknown workload {w:?}");
-            std::process::exit(2);
-        }
+    if let Err(e) = shapes::run(imp, w, n) {
+        eprintln!("workloads: {e}");
+        std::process::exit(2);
     }
 }
