@@ -113,11 +113,7 @@ fn take_column_is_the_result_column_but_for_the_result() {
         }
         let taken = |op| lookup_for(role, StateKind::Taken, op);
         for op in [Operation::Result, Operation::Await, Operation::Take] {
-            assert_eq!(
-                taken(op).outcome,
-                Outcome::RaisesInvalidState(Text::ResultTaken),
-                "{op:?}"
-            );
+            assert_eq!(taken(op).outcome, Outcome::RaisesResultTaken, "{op:?}");
         }
         assert_eq!(Text::ResultTaken.as_str(), "Result was taken.");
         assert_eq!(taken(Operation::Exception).outcome, Outcome::ReturnsNone);

@@ -202,7 +202,8 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::ReturnsException => 4,
         Outcome::RaisesException => 5,
         Outcome::RaisesCancelledError => 6,
-        Outcome::RaisesInvalidState(_) => 7,
+        // The taken text is this crate's own; the model sees the error.
+        Outcome::RaisesInvalidState(_) | Outcome::RaisesResultTaken => 7,
         Outcome::RaisesRuntimeError(_) => 8,
         Outcome::CancelsTask => 9,
         Outcome::AppendsCallback => 10,

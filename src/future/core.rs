@@ -24,7 +24,7 @@ use std::sync::Arc;
 use super::callbacks::{CallbackList, Entry};
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
-use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
+use super::table::{self, Operation, Outcome, Role, StateKind, Text, Transition};
 use crate::error::{
     CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
 };
@@ -510,6 +510,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
             (Outcome::RaisesException, Some(e)) => e.into(),
             (Outcome::RaisesRuntimeError(text), _) => RuntimeError::new(text.as_str()).into(),
             (Outcome::RaisesInvalidState(text), _) => InvalidStateError::new(text.as_str()).into(),
+            (Outcome::RaisesResultTaken, _) => {
+                InvalidStateError::new(Text::ResultTaken.as_str()).into()
+            }
             // Not a raising cell: what CPython's C code says for a state it
             // cannot be in.
             _ => InvalidStateError::new("invalid state").into(),

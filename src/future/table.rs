@@ -237,7 +237,8 @@ pub enum Text {
     /// `"Task does not support set_exception operation"`
     TaskSetException,
     /// `"Result was taken."`: this crate's own text (CPython cannot move a
-    /// result out), worded like `"Result is not set."`
+    /// result out), worded like `"Result is not set."`, the words of
+    /// [`Outcome::RaisesResultTaken`]
     /// ([`FUT-TAKE-2`](crate#the-spec-and-conformance)).
     ResultTaken,
 }
@@ -286,6 +287,12 @@ pub enum Outcome {
     RaisesInvalidState(Text),
     /// Raises `RuntimeError` with this text.
     RaisesRuntimeError(Text),
+    /// Raises `InvalidStateError` with [`Text::ResultTaken`], this crate's
+    /// own text for its own state ([`FUT-TAKE-2`](crate#the-spec-and-conformance)).
+    /// An outcome apart from [`RaisesInvalidState`](Self::RaisesInvalidState)
+    /// so that the reads' cells keep one text each across the states
+    /// (the compiler then folds the text out of `result()`).
+    RaisesResultTaken,
     /// Hands the request to the task's own table (`Task.cancel`).
     CancelsTask,
     /// Appends `(fn, context)` to the done callbacks; returns `None`.
@@ -332,6 +339,7 @@ impl Outcome {
             Outcome::RaisesRuntimeError(text) => {
                 format!("raises RuntimeError(\"{}\")", text.as_str())
             }
+            Outcome::RaisesResultTaken => Outcome::RaisesInvalidState(Text::ResultTaken).describe(),
             Outcome::CancelsTask => "the task's table decides (`Task.cancel`)".into(),
             Outcome::AppendsCallback => "appends (fn, context); returns None".into(),
             Outcome::SchedulesCallback => "call_soon(fn, fut, context); returns None".into(),
@@ -391,7 +399,7 @@ const fn retrieve(outcome: Outcome) -> Transition {
 const ISE_RESULT: Outcome = Outcome::RaisesInvalidState(Text::ResultNotSet);
 const ISE_EXCEPTION: Outcome = Outcome::RaisesInvalidState(Text::ExceptionNotSet);
 const ISE_DONE: Outcome = Outcome::RaisesInvalidState(Text::InvalidState);
-const ISE_TAKEN: Outcome = Outcome::RaisesInvalidState(Text::ResultTaken);
+const ISE_TAKEN: Outcome = Outcome::RaisesResultTaken;
 
 /// The reads of a done state: `result()`, `exception()`, `cancel()`,
 /// `await` and `take_result()`.
