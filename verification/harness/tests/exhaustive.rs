@@ -1,4 +1,4 @@
-//! Exhaustive bounded check (issue 4, part 4): breadth-first over every
+//! Exhaustive bounded check: breadth-first over every
 //! distinct state of the reference model (`verification/model`) reachable
 //! within depth D over a small alphabet, checking every transition against
 //! the crate. `spec/verification.md` says what the bound covers.
@@ -17,6 +17,14 @@
 //!   `resolver_set_result f1 5`, `resolver_set_exception f1 E0`,
 //!   `drop_resolver f1`; then `var 1`, `context k0` (once),
 //!   `task t0 f0 f1` (once), `step` and `run`.
+//! - A second world for trace format 1.1's task steps (`task_prelude`,
+//!   `task_alphabet`): `future f0`, `future f1`, `def c0: stop`,
+//!   `task t0 f0 f1`; letters `set_result f0 5`, `set_exception f0 E0`,
+//!   `cancel f0`, `set_result f1 6`, `cancel t0`, `cancel t0 "m"`,
+//!   `cancel t1 "n"`, `cancel t2`, `uncancel t0|t1`, `cancelling t0|t1`,
+//!   `done t1`, `cancelled t0`, `task t1 t0` and `task t2 f1 t2` (once
+//!   each), `add_done_callback f1 c0`, `stop`, `step`, `run`; searched one
+//!   level deeper than the first.
 //! - States are deduplicated by the model's canonical form (its context
 //!   arena garbage-collected and renumbered); every transition out of every
 //!   state found at depth < D is checked: the crate replays the state's
@@ -26,9 +34,10 @@
 //!
 //! Depth: 8 in release (`cargo test --release --test exhaustive`, as
 //! `.ci/run` runs it), 5 in debug builds so that plain `cargo test` stays
-//! fast; `EXHAUSTIVE_DEPTH=N` overrides. It prints the depth, the states,
-//! the transitions checked and the time. The checks run on all cores
-//! (`std::thread::available_parallelism`), each thread replaying its share.
+//! fast; `EXHAUSTIVE_DEPTH=N` overrides (the task world: one more). It
+//! prints the depth, the states, the transitions checked and the time. The
+//! checks run on all cores (`std::thread::available_parallelism`), each
+//! thread replaying its share.
 //!
 //! Rules checked (IDs from `spec/future.md`): FUT-STATE-1, FUT-STATE-2,
 //! FUT-TABLE-1, FUT-SET-1, FUT-SET-2, FUT-SET-3, FUT-CANCEL-1, FUT-CANCEL-2,
@@ -36,7 +45,10 @@
 //! FUT-EXCEPTION-1, FUT-EXCEPTION-2, FUT-CB-1, FUT-CB-2, FUT-CB-3,
 //! FUT-CB-5, FUT-REMOVE-1, FUT-REMOVE-2, CTX-CAPTURE-1, CTX-EXPLICIT-1,
 //! CTX-RUN-1, CTX-TASK-1, TASK-STEP-1, TASK-RESUME-1, FUT-AWAIT-1,
-//! FUT-AWAIT-2, LOOP-ITER-1, FUT-RESOLVER-1, FUT-RESOLVER-2, FUT-RESOLVER-3.
+//! FUT-AWAIT-2, LOOP-ITER-1, FUT-RESOLVER-1, FUT-RESOLVER-2, FUT-RESOLVER-3;
+//! the task world: TASK-CANCEL-1, TASK-CANCEL-2, TASK-CANCEL-7,
+//! TASK-AWAIT-1, TASK-AWAIT-3, TASK-AWAIT-4, TASK-RESULT-2, LOOP-STOP-1,
+//! LOOP-STOP-3.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher, RandomState};
@@ -110,12 +122,62 @@ fn alphabet() -> Vec<Step> {
     a
 }
 
+/// The second world, for trace format 1.1's task steps: two futures, a
+/// task t0 awaiting both, a callback c0 whose body stops the loop, and
+/// letters that complete the futures, cancel and inspect the tasks, make a
+/// task t1 awaiting t0 and a task t2 that awaits f1 and then itself, stop
+/// the loop (directly or from c0) and run it.
+fn task_prelude() -> Vec<Step> {
+    vec![
+        Step::Future(0),
+        Step::Future(1),
+        Step::Def(0, vec![Step::Stop]),
+        Step::Task(0, vec![Awaitable::Future(0), Awaitable::Future(1)]),
+    ]
+}
+
+fn task_alphabet() -> Vec<Step> {
+    vec![
+        Step::SetResult(0, 5),
+        Step::SetException(0, 0),
+        Step::Cancel(0, None),
+        Step::SetResult(1, 6),
+        Step::CancelTask(0, None),
+        Step::CancelTask(0, Some("m".to_owned())),
+        Step::CancelTask(1, Some("n".to_owned())),
+        Step::CancelTask(2, None),
+        Step::Uncancel(0),
+        Step::Uncancel(1),
+        Step::Cancelling(0),
+        Step::Cancelling(1),
+        Step::TaskDone(1),
+        Step::TaskCancelled(0),
+        Step::Task(1, vec![Awaitable::Task(0)]),
+        Step::Task(2, vec![Awaitable::Future(1), Awaitable::Task(2)]),
+        Step::AddDoneCallback(1, 0, None),
+        Step::Stop,
+        Step::Step,
+        Step::Run,
+    ]
+}
+
 /// Whether `step` is well formed in `m` (names defined once, before use).
 fn applicable(m: &Model, step: &Step) -> bool {
     match step {
         Step::Context(k) => !m.named.contains_key(k),
         Step::AddDoneCallback(_, _, Some(k)) => m.named.contains_key(k),
-        Step::Task(t, _) => !m.tasks.contains_key(t),
+        Step::Task(t, awaits) => {
+            !m.tasks.contains_key(t)
+                && awaits.iter().all(|a| match a {
+                    Awaitable::Task(j) => j == t || m.tasks.contains_key(j),
+                    Awaitable::Future(_) => true,
+                })
+        }
+        Step::CancelTask(t, _)
+        | Step::TaskDone(t)
+        | Step::TaskCancelled(t)
+        | Step::Cancelling(t)
+        | Step::Uncancel(t) => m.tasks.contains_key(t),
         Step::ResolverSetResult(f, _)
         | Step::ResolverSetException(f, _)
         | Step::DropResolver(f) => m.resolvers.contains(f),
@@ -260,14 +322,24 @@ fn expand(search: &Search<'_>, paths: &[Vec<u8>]) -> Expansion {
 
 #[test]
 fn every_transition_within_the_bound_matches_the_model() {
-    let max_depth = depth();
+    search("futures", &prelude(), &alphabet(), depth());
+}
+
+/// The task world one level deeper than the futures' (its states are
+/// fewer: release depth 9, debug 6; spec/verification.md).
+#[test]
+fn every_task_transition_within_the_bound_matches_the_model() {
+    search("tasks", &task_prelude(), &task_alphabet(), depth() + 1);
+}
+
+/// Breadth-first from the state `prefix` makes, over `letters`, to
+/// `max_depth`, checking every transition against the crate.
+fn search(world: &str, prefix: &[Step], letters: &[Step], max_depth: usize) {
     let start = Instant::now();
-    let prefix = prelude();
-    let letters = alphabet();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
-    let mut root = Model::new(asyncio_future_model::trace_has_var(&prefix));
-    for s in &prefix {
+    let mut root = Model::new(asyncio_future_model::trace_has_var(prefix));
+    for s in prefix {
         root.apply(s).expect("the prelude runs");
     }
     let keys = RandomState::new();
@@ -279,8 +351,8 @@ fn every_transition_within_the_bound_matches_the_model() {
     for level in 1..=max_depth {
         let search = Search {
             root: &root,
-            prefix: &prefix,
-            letters: &letters,
+            prefix,
+            letters,
             seen: &seen,
             keys: &keys,
             keep: level < max_depth,
@@ -323,7 +395,7 @@ fn every_transition_within_the_bound_matches_the_model() {
             next.extend(part.next);
         }
         println!(
-            "depth {level:>2}: {:>9} distinct states, {:>10} transitions checked, {:>6.1} s",
+            "{world} depth {level:>2}: {:>9} distinct states, {:>10} transitions checked, {:>6.1} s",
             seen.len(),
             transitions,
             start.elapsed().as_secs_f64()
@@ -331,7 +403,7 @@ fn every_transition_within_the_bound_matches_the_model() {
         frontier = next;
     }
     println!(
-        "exhaustive: depth {max_depth}, {} distinct states, {transitions} transitions checked against the crate, {:.1} s ({threads} threads)",
+        "exhaustive ({world}): depth {max_depth}, {} distinct states, {transitions} transitions checked against the crate, {:.1} s ({threads} threads)",
         seen.len(),
         start.elapsed().as_secs_f64()
     );
