@@ -217,6 +217,9 @@
 //! worker.join().unwrap();
 //! ```
 //!
+//!
+#![doc = include_str!("doc/other_runtime.md")]
+//!
 //! ## Logging
 //!
 //! The default exception handler ([`EventLoop::default_exception_handler`])
