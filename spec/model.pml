@@ -11,6 +11,7 @@
 #define S_EXCEPTION_UNRETRIEVED 2 /* FINISHED (exception, unretrieved) */
 #define S_EXCEPTION_RETRIEVED 3 /* FINISHED (exception, retrieved) */
 #define S_CANCELLED 4 /* CANCELLED */
+#define S_TAKEN 5 /* FINISHED (result taken) */
 /* Operations (table columns). */
 #define OP_RESULT 0 /* result() */
 #define OP_EXCEPTION 1 /* exception() */
@@ -23,10 +24,11 @@
 #define OP_REMOVE_DONE_CALLBACK 8 /* remove_done_callback(fn) */
 #define OP_GET_LOOP 9 /* get_loop() */
 #define OP_AWAIT 10 /* await */
-#define OP_DROP_LAST_HANDLE 11 /* drop last handle */
-#define OP_RESOLVER_SET_RESULT 12 /* resolver.set_result(v) */
-#define OP_RESOLVER_SET_EXCEPTION 13 /* resolver.set_exception(e) */
-#define OP_DROP_RESOLVER 14 /* drop unused resolver */
+#define OP_TAKE 11 /* take_result() (Rust) */
+#define OP_DROP_LAST_HANDLE 12 /* drop last handle */
+#define OP_RESOLVER_SET_RESULT 13 /* resolver.set_result(v) */
+#define OP_RESOLVER_SET_EXCEPTION 14 /* resolver.set_exception(e) */
+#define OP_DROP_RESOLVER 15 /* drop unused resolver */
 /* Outcomes. */
 #define O_RETURNS_NONE 0
 #define O_RETURNS_TRUE 1
@@ -49,6 +51,7 @@
 #define O_HANDS_BACK 18
 #define O_IMPOSSIBLE 19
 #define O_RAISES_CANCELLED_ERROR_ONCE 20
+#define O_TAKES_RESULT 21
 /* Task phases, cancel-request effects, task actions (the task's table). */
 #define P_CREATED 0
 #define P_IDLE 1
@@ -108,13 +111,13 @@
 #endif
 
 /* The Future table (src/future/table.rs, lookup_for) as constant arrays,
- * indexed role * 75 + state * 15 + operation (role 0 Future, 1 Task):
+ * indexed role * 96 + state * 16 + operation (role 0 Future, 1 Task):
  * FNX the next state (NX_STAY when it stays), FOUT the outcome, FSCH 1 when
  * the done callbacks are scheduled. Hidden: filled once, never part of a state. */
 #define NX_STAY 255
-hidden byte FNX[150], FOUT[150], FSCH[150];
+hidden byte FNX[192], FOUT[192], FSCH[192];
 inline fut_cell(role, s, op) {
-  k_ = (role) * 75 + (s) * 15 + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]
+  k_ = (role) * 96 + (s) * 16 + (op); nx = FNX[k_]; out = FOUT[k_]; sch = FSCH[k_]
 }
 inline init_future_table() {
   d_step {
@@ -129,163 +132,209 @@ inline init_future_table() {
     FNX[8] = NX_STAY; FOUT[8] = O_REMOVES_CALLBACKS; FSCH[8] = 0; /* Future PENDING remove_done_callback(fn) */
     FNX[9] = NX_STAY; FOUT[9] = O_RETURNS_LOOP; FSCH[9] = 0; /* Future PENDING get_loop() */
     FNX[10] = NX_STAY; FOUT[10] = O_SUSPENDS; FSCH[10] = 0; /* Future PENDING await */
-    FNX[11] = NX_STAY; FOUT[11] = O_NOTHING; FSCH[11] = 0; /* Future PENDING drop last handle */
-    FNX[12] = S_RESULT; FOUT[12] = O_RETURNS_NONE; FSCH[12] = 1; /* Future PENDING resolver.set_result(v) */
-    FNX[13] = S_EXCEPTION_UNRETRIEVED; FOUT[13] = O_RETURNS_NONE; FSCH[13] = 1; /* Future PENDING resolver.set_exception(e) */
-    FNX[14] = NX_STAY; FOUT[14] = O_NOTHING; FSCH[14] = 0; /* Future PENDING drop unused resolver */
+    FNX[11] = NX_STAY; FOUT[11] = O_RAISES_INVALID_STATE; FSCH[11] = 0; /* Future PENDING take_result() (Rust) */
+    FNX[12] = NX_STAY; FOUT[12] = O_NOTHING; FSCH[12] = 0; /* Future PENDING drop last handle */
+    FNX[13] = S_RESULT; FOUT[13] = O_RETURNS_NONE; FSCH[13] = 1; /* Future PENDING resolver.set_result(v) */
+    FNX[14] = S_EXCEPTION_UNRETRIEVED; FOUT[14] = O_RETURNS_NONE; FSCH[14] = 1; /* Future PENDING resolver.set_exception(e) */
+    FNX[15] = NX_STAY; FOUT[15] = O_NOTHING; FSCH[15] = 0; /* Future PENDING drop unused resolver */
   };
   d_step {
-    FNX[15] = NX_STAY; FOUT[15] = O_RETURNS_RESULT; FSCH[15] = 0; /* Future FINISHED (result) result() */
-    FNX[16] = NX_STAY; FOUT[16] = O_RETURNS_NONE; FSCH[16] = 0; /* Future FINISHED (result) exception() */
-    FNX[17] = NX_STAY; FOUT[17] = O_RAISES_INVALID_STATE; FSCH[17] = 0; /* Future FINISHED (result) set_result(v) */
-    FNX[18] = NX_STAY; FOUT[18] = O_RAISES_INVALID_STATE; FSCH[18] = 0; /* Future FINISHED (result) set_exception(e) */
-    FNX[19] = NX_STAY; FOUT[19] = O_RETURNS_FALSE; FSCH[19] = 0; /* Future FINISHED (result) cancel(msg) */
-    FNX[20] = NX_STAY; FOUT[20] = O_RETURNS_TRUE; FSCH[20] = 0; /* Future FINISHED (result) done() */
-    FNX[21] = NX_STAY; FOUT[21] = O_RETURNS_FALSE; FSCH[21] = 0; /* Future FINISHED (result) cancelled() */
-    FNX[22] = NX_STAY; FOUT[22] = O_SCHEDULES_CALLBACK; FSCH[22] = 0; /* Future FINISHED (result) add_done_callback(fn, context) */
-    FNX[23] = NX_STAY; FOUT[23] = O_RETURNS_ZERO; FSCH[23] = 0; /* Future FINISHED (result) remove_done_callback(fn) */
-    FNX[24] = NX_STAY; FOUT[24] = O_RETURNS_LOOP; FSCH[24] = 0; /* Future FINISHED (result) get_loop() */
-    FNX[25] = NX_STAY; FOUT[25] = O_RETURNS_RESULT; FSCH[25] = 0; /* Future FINISHED (result) await */
-    FNX[26] = NX_STAY; FOUT[26] = O_NOTHING; FSCH[26] = 0; /* Future FINISHED (result) drop last handle */
-    FNX[27] = NX_STAY; FOUT[27] = O_HANDS_BACK; FSCH[27] = 0; /* Future FINISHED (result) resolver.set_result(v) */
-    FNX[28] = NX_STAY; FOUT[28] = O_HANDS_BACK; FSCH[28] = 0; /* Future FINISHED (result) resolver.set_exception(e) */
-    FNX[29] = NX_STAY; FOUT[29] = O_NOTHING; FSCH[29] = 0; /* Future FINISHED (result) drop unused resolver */
+    FNX[16] = NX_STAY; FOUT[16] = O_RETURNS_RESULT; FSCH[16] = 0; /* Future FINISHED (result) result() */
+    FNX[17] = NX_STAY; FOUT[17] = O_RETURNS_NONE; FSCH[17] = 0; /* Future FINISHED (result) exception() */
+    FNX[18] = NX_STAY; FOUT[18] = O_RAISES_INVALID_STATE; FSCH[18] = 0; /* Future FINISHED (result) set_result(v) */
+    FNX[19] = NX_STAY; FOUT[19] = O_RAISES_INVALID_STATE; FSCH[19] = 0; /* Future FINISHED (result) set_exception(e) */
+    FNX[20] = NX_STAY; FOUT[20] = O_RETURNS_FALSE; FSCH[20] = 0; /* Future FINISHED (result) cancel(msg) */
+    FNX[21] = NX_STAY; FOUT[21] = O_RETURNS_TRUE; FSCH[21] = 0; /* Future FINISHED (result) done() */
+    FNX[22] = NX_STAY; FOUT[22] = O_RETURNS_FALSE; FSCH[22] = 0; /* Future FINISHED (result) cancelled() */
+    FNX[23] = NX_STAY; FOUT[23] = O_SCHEDULES_CALLBACK; FSCH[23] = 0; /* Future FINISHED (result) add_done_callback(fn, context) */
+    FNX[24] = NX_STAY; FOUT[24] = O_RETURNS_ZERO; FSCH[24] = 0; /* Future FINISHED (result) remove_done_callback(fn) */
+    FNX[25] = NX_STAY; FOUT[25] = O_RETURNS_LOOP; FSCH[25] = 0; /* Future FINISHED (result) get_loop() */
+    FNX[26] = NX_STAY; FOUT[26] = O_RETURNS_RESULT; FSCH[26] = 0; /* Future FINISHED (result) await */
+    FNX[27] = S_TAKEN; FOUT[27] = O_TAKES_RESULT; FSCH[27] = 0; /* Future FINISHED (result) take_result() (Rust) */
+    FNX[28] = NX_STAY; FOUT[28] = O_NOTHING; FSCH[28] = 0; /* Future FINISHED (result) drop last handle */
+    FNX[29] = NX_STAY; FOUT[29] = O_HANDS_BACK; FSCH[29] = 0; /* Future FINISHED (result) resolver.set_result(v) */
+    FNX[30] = NX_STAY; FOUT[30] = O_HANDS_BACK; FSCH[30] = 0; /* Future FINISHED (result) resolver.set_exception(e) */
+    FNX[31] = NX_STAY; FOUT[31] = O_NOTHING; FSCH[31] = 0; /* Future FINISHED (result) drop unused resolver */
   };
   d_step {
-    FNX[30] = S_EXCEPTION_RETRIEVED; FOUT[30] = O_RAISES_EXCEPTION; FSCH[30] = 0; /* Future FINISHED (exception, unretrieved) result() */
-    FNX[31] = S_EXCEPTION_RETRIEVED; FOUT[31] = O_RETURNS_EXCEPTION; FSCH[31] = 0; /* Future FINISHED (exception, unretrieved) exception() */
-    FNX[32] = NX_STAY; FOUT[32] = O_RAISES_INVALID_STATE; FSCH[32] = 0; /* Future FINISHED (exception, unretrieved) set_result(v) */
-    FNX[33] = NX_STAY; FOUT[33] = O_RAISES_INVALID_STATE; FSCH[33] = 0; /* Future FINISHED (exception, unretrieved) set_exception(e) */
-    FNX[34] = S_EXCEPTION_RETRIEVED; FOUT[34] = O_RETURNS_FALSE; FSCH[34] = 0; /* Future FINISHED (exception, unretrieved) cancel(msg) */
-    FNX[35] = NX_STAY; FOUT[35] = O_RETURNS_TRUE; FSCH[35] = 0; /* Future FINISHED (exception, unretrieved) done() */
-    FNX[36] = NX_STAY; FOUT[36] = O_RETURNS_FALSE; FSCH[36] = 0; /* Future FINISHED (exception, unretrieved) cancelled() */
-    FNX[37] = NX_STAY; FOUT[37] = O_SCHEDULES_CALLBACK; FSCH[37] = 0; /* Future FINISHED (exception, unretrieved) add_done_callback(fn, context) */
-    FNX[38] = NX_STAY; FOUT[38] = O_RETURNS_ZERO; FSCH[38] = 0; /* Future FINISHED (exception, unretrieved) remove_done_callback(fn) */
-    FNX[39] = NX_STAY; FOUT[39] = O_RETURNS_LOOP; FSCH[39] = 0; /* Future FINISHED (exception, unretrieved) get_loop() */
-    FNX[40] = S_EXCEPTION_RETRIEVED; FOUT[40] = O_RAISES_EXCEPTION; FSCH[40] = 0; /* Future FINISHED (exception, unretrieved) await */
-    FNX[41] = NX_STAY; FOUT[41] = O_REPORTS_NEVER_RETRIEVED; FSCH[41] = 0; /* Future FINISHED (exception, unretrieved) drop last handle */
-    FNX[42] = NX_STAY; FOUT[42] = O_HANDS_BACK; FSCH[42] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_result(v) */
-    FNX[43] = NX_STAY; FOUT[43] = O_HANDS_BACK; FSCH[43] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_exception(e) */
-    FNX[44] = NX_STAY; FOUT[44] = O_NOTHING; FSCH[44] = 0; /* Future FINISHED (exception, unretrieved) drop unused resolver */
+    FNX[32] = S_EXCEPTION_RETRIEVED; FOUT[32] = O_RAISES_EXCEPTION; FSCH[32] = 0; /* Future FINISHED (exception, unretrieved) result() */
+    FNX[33] = S_EXCEPTION_RETRIEVED; FOUT[33] = O_RETURNS_EXCEPTION; FSCH[33] = 0; /* Future FINISHED (exception, unretrieved) exception() */
+    FNX[34] = NX_STAY; FOUT[34] = O_RAISES_INVALID_STATE; FSCH[34] = 0; /* Future FINISHED (exception, unretrieved) set_result(v) */
+    FNX[35] = NX_STAY; FOUT[35] = O_RAISES_INVALID_STATE; FSCH[35] = 0; /* Future FINISHED (exception, unretrieved) set_exception(e) */
+    FNX[36] = S_EXCEPTION_RETRIEVED; FOUT[36] = O_RETURNS_FALSE; FSCH[36] = 0; /* Future FINISHED (exception, unretrieved) cancel(msg) */
+    FNX[37] = NX_STAY; FOUT[37] = O_RETURNS_TRUE; FSCH[37] = 0; /* Future FINISHED (exception, unretrieved) done() */
+    FNX[38] = NX_STAY; FOUT[38] = O_RETURNS_FALSE; FSCH[38] = 0; /* Future FINISHED (exception, unretrieved) cancelled() */
+    FNX[39] = NX_STAY; FOUT[39] = O_SCHEDULES_CALLBACK; FSCH[39] = 0; /* Future FINISHED (exception, unretrieved) add_done_callback(fn, context) */
+    FNX[40] = NX_STAY; FOUT[40] = O_RETURNS_ZERO; FSCH[40] = 0; /* Future FINISHED (exception, unretrieved) remove_done_callback(fn) */
+    FNX[41] = NX_STAY; FOUT[41] = O_RETURNS_LOOP; FSCH[41] = 0; /* Future FINISHED (exception, unretrieved) get_loop() */
+    FNX[42] = S_EXCEPTION_RETRIEVED; FOUT[42] = O_RAISES_EXCEPTION; FSCH[42] = 0; /* Future FINISHED (exception, unretrieved) await */
+    FNX[43] = S_EXCEPTION_RETRIEVED; FOUT[43] = O_RAISES_EXCEPTION; FSCH[43] = 0; /* Future FINISHED (exception, unretrieved) take_result() (Rust) */
+    FNX[44] = NX_STAY; FOUT[44] = O_REPORTS_NEVER_RETRIEVED; FSCH[44] = 0; /* Future FINISHED (exception, unretrieved) drop last handle */
+    FNX[45] = NX_STAY; FOUT[45] = O_HANDS_BACK; FSCH[45] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_result(v) */
+    FNX[46] = NX_STAY; FOUT[46] = O_HANDS_BACK; FSCH[46] = 0; /* Future FINISHED (exception, unretrieved) resolver.set_exception(e) */
+    FNX[47] = NX_STAY; FOUT[47] = O_NOTHING; FSCH[47] = 0; /* Future FINISHED (exception, unretrieved) drop unused resolver */
   };
   d_step {
-    FNX[45] = NX_STAY; FOUT[45] = O_RAISES_EXCEPTION; FSCH[45] = 0; /* Future FINISHED (exception, retrieved) result() */
-    FNX[46] = NX_STAY; FOUT[46] = O_RETURNS_EXCEPTION; FSCH[46] = 0; /* Future FINISHED (exception, retrieved) exception() */
-    FNX[47] = NX_STAY; FOUT[47] = O_RAISES_INVALID_STATE; FSCH[47] = 0; /* Future FINISHED (exception, retrieved) set_result(v) */
-    FNX[48] = NX_STAY; FOUT[48] = O_RAISES_INVALID_STATE; FSCH[48] = 0; /* Future FINISHED (exception, retrieved) set_exception(e) */
-    FNX[49] = NX_STAY; FOUT[49] = O_RETURNS_FALSE; FSCH[49] = 0; /* Future FINISHED (exception, retrieved) cancel(msg) */
-    FNX[50] = NX_STAY; FOUT[50] = O_RETURNS_TRUE; FSCH[50] = 0; /* Future FINISHED (exception, retrieved) done() */
-    FNX[51] = NX_STAY; FOUT[51] = O_RETURNS_FALSE; FSCH[51] = 0; /* Future FINISHED (exception, retrieved) cancelled() */
-    FNX[52] = NX_STAY; FOUT[52] = O_SCHEDULES_CALLBACK; FSCH[52] = 0; /* Future FINISHED (exception, retrieved) add_done_callback(fn, context) */
-    FNX[53] = NX_STAY; FOUT[53] = O_RETURNS_ZERO; FSCH[53] = 0; /* Future FINISHED (exception, retrieved) remove_done_callback(fn) */
-    FNX[54] = NX_STAY; FOUT[54] = O_RETURNS_LOOP; FSCH[54] = 0; /* Future FINISHED (exception, retrieved) get_loop() */
-    FNX[55] = NX_STAY; FOUT[55] = O_RAISES_EXCEPTION; FSCH[55] = 0; /* Future FINISHED (exception, retrieved) await */
-    FNX[56] = NX_STAY; FOUT[56] = O_NOTHING; FSCH[56] = 0; /* Future FINISHED (exception, retrieved) drop last handle */
-    FNX[57] = NX_STAY; FOUT[57] = O_HANDS_BACK; FSCH[57] = 0; /* Future FINISHED (exception, retrieved) resolver.set_result(v) */
-    FNX[58] = NX_STAY; FOUT[58] = O_HANDS_BACK; FSCH[58] = 0; /* Future FINISHED (exception, retrieved) resolver.set_exception(e) */
-    FNX[59] = NX_STAY; FOUT[59] = O_NOTHING; FSCH[59] = 0; /* Future FINISHED (exception, retrieved) drop unused resolver */
+    FNX[48] = NX_STAY; FOUT[48] = O_RAISES_EXCEPTION; FSCH[48] = 0; /* Future FINISHED (exception, retrieved) result() */
+    FNX[49] = NX_STAY; FOUT[49] = O_RETURNS_EXCEPTION; FSCH[49] = 0; /* Future FINISHED (exception, retrieved) exception() */
+    FNX[50] = NX_STAY; FOUT[50] = O_RAISES_INVALID_STATE; FSCH[50] = 0; /* Future FINISHED (exception, retrieved) set_result(v) */
+    FNX[51] = NX_STAY; FOUT[51] = O_RAISES_INVALID_STATE; FSCH[51] = 0; /* Future FINISHED (exception, retrieved) set_exception(e) */
+    FNX[52] = NX_STAY; FOUT[52] = O_RETURNS_FALSE; FSCH[52] = 0; /* Future FINISHED (exception, retrieved) cancel(msg) */
+    FNX[53] = NX_STAY; FOUT[53] = O_RETURNS_TRUE; FSCH[53] = 0; /* Future FINISHED (exception, retrieved) done() */
+    FNX[54] = NX_STAY; FOUT[54] = O_RETURNS_FALSE; FSCH[54] = 0; /* Future FINISHED (exception, retrieved) cancelled() */
+    FNX[55] = NX_STAY; FOUT[55] = O_SCHEDULES_CALLBACK; FSCH[55] = 0; /* Future FINISHED (exception, retrieved) add_done_callback(fn, context) */
+    FNX[56] = NX_STAY; FOUT[56] = O_RETURNS_ZERO; FSCH[56] = 0; /* Future FINISHED (exception, retrieved) remove_done_callback(fn) */
+    FNX[57] = NX_STAY; FOUT[57] = O_RETURNS_LOOP; FSCH[57] = 0; /* Future FINISHED (exception, retrieved) get_loop() */
+    FNX[58] = NX_STAY; FOUT[58] = O_RAISES_EXCEPTION; FSCH[58] = 0; /* Future FINISHED (exception, retrieved) await */
+    FNX[59] = NX_STAY; FOUT[59] = O_RAISES_EXCEPTION; FSCH[59] = 0; /* Future FINISHED (exception, retrieved) take_result() (Rust) */
+    FNX[60] = NX_STAY; FOUT[60] = O_NOTHING; FSCH[60] = 0; /* Future FINISHED (exception, retrieved) drop last handle */
+    FNX[61] = NX_STAY; FOUT[61] = O_HANDS_BACK; FSCH[61] = 0; /* Future FINISHED (exception, retrieved) resolver.set_result(v) */
+    FNX[62] = NX_STAY; FOUT[62] = O_HANDS_BACK; FSCH[62] = 0; /* Future FINISHED (exception, retrieved) resolver.set_exception(e) */
+    FNX[63] = NX_STAY; FOUT[63] = O_NOTHING; FSCH[63] = 0; /* Future FINISHED (exception, retrieved) drop unused resolver */
   };
   d_step {
-    FNX[60] = NX_STAY; FOUT[60] = O_RAISES_CANCELLED_ERROR; FSCH[60] = 0; /* Future CANCELLED result() */
-    FNX[61] = NX_STAY; FOUT[61] = O_RAISES_CANCELLED_ERROR; FSCH[61] = 0; /* Future CANCELLED exception() */
-    FNX[62] = NX_STAY; FOUT[62] = O_RAISES_INVALID_STATE; FSCH[62] = 0; /* Future CANCELLED set_result(v) */
-    FNX[63] = NX_STAY; FOUT[63] = O_RAISES_INVALID_STATE; FSCH[63] = 0; /* Future CANCELLED set_exception(e) */
-    FNX[64] = NX_STAY; FOUT[64] = O_RETURNS_FALSE; FSCH[64] = 0; /* Future CANCELLED cancel(msg) */
-    FNX[65] = NX_STAY; FOUT[65] = O_RETURNS_TRUE; FSCH[65] = 0; /* Future CANCELLED done() */
-    FNX[66] = NX_STAY; FOUT[66] = O_RETURNS_TRUE; FSCH[66] = 0; /* Future CANCELLED cancelled() */
-    FNX[67] = NX_STAY; FOUT[67] = O_SCHEDULES_CALLBACK; FSCH[67] = 0; /* Future CANCELLED add_done_callback(fn, context) */
-    FNX[68] = NX_STAY; FOUT[68] = O_RETURNS_ZERO; FSCH[68] = 0; /* Future CANCELLED remove_done_callback(fn) */
-    FNX[69] = NX_STAY; FOUT[69] = O_RETURNS_LOOP; FSCH[69] = 0; /* Future CANCELLED get_loop() */
-    FNX[70] = NX_STAY; FOUT[70] = O_RAISES_CANCELLED_ERROR; FSCH[70] = 0; /* Future CANCELLED await */
-    FNX[71] = NX_STAY; FOUT[71] = O_NOTHING; FSCH[71] = 0; /* Future CANCELLED drop last handle */
-    FNX[72] = NX_STAY; FOUT[72] = O_HANDS_BACK; FSCH[72] = 0; /* Future CANCELLED resolver.set_result(v) */
-    FNX[73] = NX_STAY; FOUT[73] = O_HANDS_BACK; FSCH[73] = 0; /* Future CANCELLED resolver.set_exception(e) */
-    FNX[74] = NX_STAY; FOUT[74] = O_NOTHING; FSCH[74] = 0; /* Future CANCELLED drop unused resolver */
+    FNX[64] = NX_STAY; FOUT[64] = O_RAISES_CANCELLED_ERROR; FSCH[64] = 0; /* Future CANCELLED result() */
+    FNX[65] = NX_STAY; FOUT[65] = O_RAISES_CANCELLED_ERROR; FSCH[65] = 0; /* Future CANCELLED exception() */
+    FNX[66] = NX_STAY; FOUT[66] = O_RAISES_INVALID_STATE; FSCH[66] = 0; /* Future CANCELLED set_result(v) */
+    FNX[67] = NX_STAY; FOUT[67] = O_RAISES_INVALID_STATE; FSCH[67] = 0; /* Future CANCELLED set_exception(e) */
+    FNX[68] = NX_STAY; FOUT[68] = O_RETURNS_FALSE; FSCH[68] = 0; /* Future CANCELLED cancel(msg) */
+    FNX[69] = NX_STAY; FOUT[69] = O_RETURNS_TRUE; FSCH[69] = 0; /* Future CANCELLED done() */
+    FNX[70] = NX_STAY; FOUT[70] = O_RETURNS_TRUE; FSCH[70] = 0; /* Future CANCELLED cancelled() */
+    FNX[71] = NX_STAY; FOUT[71] = O_SCHEDULES_CALLBACK; FSCH[71] = 0; /* Future CANCELLED add_done_callback(fn, context) */
+    FNX[72] = NX_STAY; FOUT[72] = O_RETURNS_ZERO; FSCH[72] = 0; /* Future CANCELLED remove_done_callback(fn) */
+    FNX[73] = NX_STAY; FOUT[73] = O_RETURNS_LOOP; FSCH[73] = 0; /* Future CANCELLED get_loop() */
+    FNX[74] = NX_STAY; FOUT[74] = O_RAISES_CANCELLED_ERROR; FSCH[74] = 0; /* Future CANCELLED await */
+    FNX[75] = NX_STAY; FOUT[75] = O_RAISES_CANCELLED_ERROR; FSCH[75] = 0; /* Future CANCELLED take_result() (Rust) */
+    FNX[76] = NX_STAY; FOUT[76] = O_NOTHING; FSCH[76] = 0; /* Future CANCELLED drop last handle */
+    FNX[77] = NX_STAY; FOUT[77] = O_HANDS_BACK; FSCH[77] = 0; /* Future CANCELLED resolver.set_result(v) */
+    FNX[78] = NX_STAY; FOUT[78] = O_HANDS_BACK; FSCH[78] = 0; /* Future CANCELLED resolver.set_exception(e) */
+    FNX[79] = NX_STAY; FOUT[79] = O_NOTHING; FSCH[79] = 0; /* Future CANCELLED drop unused resolver */
   };
   d_step {
-    FNX[75] = NX_STAY; FOUT[75] = O_RAISES_INVALID_STATE; FSCH[75] = 0; /* Task PENDING result() */
-    FNX[76] = NX_STAY; FOUT[76] = O_RAISES_INVALID_STATE; FSCH[76] = 0; /* Task PENDING exception() */
-    FNX[77] = NX_STAY; FOUT[77] = O_RAISES_RUNTIME_ERROR; FSCH[77] = 0; /* Task PENDING set_result(v) */
-    FNX[78] = NX_STAY; FOUT[78] = O_RAISES_RUNTIME_ERROR; FSCH[78] = 0; /* Task PENDING set_exception(e) */
-    FNX[79] = NX_STAY; FOUT[79] = O_CANCELS_TASK; FSCH[79] = 0; /* Task PENDING cancel(msg) */
-    FNX[80] = NX_STAY; FOUT[80] = O_RETURNS_FALSE; FSCH[80] = 0; /* Task PENDING done() */
-    FNX[81] = NX_STAY; FOUT[81] = O_RETURNS_FALSE; FSCH[81] = 0; /* Task PENDING cancelled() */
-    FNX[82] = NX_STAY; FOUT[82] = O_APPENDS_CALLBACK; FSCH[82] = 0; /* Task PENDING add_done_callback(fn, context) */
-    FNX[83] = NX_STAY; FOUT[83] = O_REMOVES_CALLBACKS; FSCH[83] = 0; /* Task PENDING remove_done_callback(fn) */
-    FNX[84] = NX_STAY; FOUT[84] = O_RETURNS_LOOP; FSCH[84] = 0; /* Task PENDING get_loop() */
-    FNX[85] = NX_STAY; FOUT[85] = O_SUSPENDS; FSCH[85] = 0; /* Task PENDING await */
-    FNX[86] = NX_STAY; FOUT[86] = O_NOTHING; FSCH[86] = 0; /* Task PENDING drop last handle */
-    FNX[87] = NX_STAY; FOUT[87] = O_IMPOSSIBLE; FSCH[87] = 0; /* Task PENDING resolver.set_result(v) */
-    FNX[88] = NX_STAY; FOUT[88] = O_IMPOSSIBLE; FSCH[88] = 0; /* Task PENDING resolver.set_exception(e) */
-    FNX[89] = NX_STAY; FOUT[89] = O_IMPOSSIBLE; FSCH[89] = 0; /* Task PENDING drop unused resolver */
+    FNX[80] = NX_STAY; FOUT[80] = O_RAISES_INVALID_STATE; FSCH[80] = 0; /* Future FINISHED (result taken) result() */
+    FNX[81] = NX_STAY; FOUT[81] = O_RETURNS_NONE; FSCH[81] = 0; /* Future FINISHED (result taken) exception() */
+    FNX[82] = NX_STAY; FOUT[82] = O_RAISES_INVALID_STATE; FSCH[82] = 0; /* Future FINISHED (result taken) set_result(v) */
+    FNX[83] = NX_STAY; FOUT[83] = O_RAISES_INVALID_STATE; FSCH[83] = 0; /* Future FINISHED (result taken) set_exception(e) */
+    FNX[84] = NX_STAY; FOUT[84] = O_RETURNS_FALSE; FSCH[84] = 0; /* Future FINISHED (result taken) cancel(msg) */
+    FNX[85] = NX_STAY; FOUT[85] = O_RETURNS_TRUE; FSCH[85] = 0; /* Future FINISHED (result taken) done() */
+    FNX[86] = NX_STAY; FOUT[86] = O_RETURNS_FALSE; FSCH[86] = 0; /* Future FINISHED (result taken) cancelled() */
+    FNX[87] = NX_STAY; FOUT[87] = O_SCHEDULES_CALLBACK; FSCH[87] = 0; /* Future FINISHED (result taken) add_done_callback(fn, context) */
+    FNX[88] = NX_STAY; FOUT[88] = O_RETURNS_ZERO; FSCH[88] = 0; /* Future FINISHED (result taken) remove_done_callback(fn) */
+    FNX[89] = NX_STAY; FOUT[89] = O_RETURNS_LOOP; FSCH[89] = 0; /* Future FINISHED (result taken) get_loop() */
+    FNX[90] = NX_STAY; FOUT[90] = O_RAISES_INVALID_STATE; FSCH[90] = 0; /* Future FINISHED (result taken) await */
+    FNX[91] = NX_STAY; FOUT[91] = O_RAISES_INVALID_STATE; FSCH[91] = 0; /* Future FINISHED (result taken) take_result() (Rust) */
+    FNX[92] = NX_STAY; FOUT[92] = O_NOTHING; FSCH[92] = 0; /* Future FINISHED (result taken) drop last handle */
+    FNX[93] = NX_STAY; FOUT[93] = O_HANDS_BACK; FSCH[93] = 0; /* Future FINISHED (result taken) resolver.set_result(v) */
+    FNX[94] = NX_STAY; FOUT[94] = O_HANDS_BACK; FSCH[94] = 0; /* Future FINISHED (result taken) resolver.set_exception(e) */
+    FNX[95] = NX_STAY; FOUT[95] = O_NOTHING; FSCH[95] = 0; /* Future FINISHED (result taken) drop unused resolver */
   };
   d_step {
-    FNX[90] = NX_STAY; FOUT[90] = O_RETURNS_RESULT; FSCH[90] = 0; /* Task FINISHED (result) result() */
-    FNX[91] = NX_STAY; FOUT[91] = O_RETURNS_NONE; FSCH[91] = 0; /* Task FINISHED (result) exception() */
-    FNX[92] = NX_STAY; FOUT[92] = O_RAISES_RUNTIME_ERROR; FSCH[92] = 0; /* Task FINISHED (result) set_result(v) */
-    FNX[93] = NX_STAY; FOUT[93] = O_RAISES_RUNTIME_ERROR; FSCH[93] = 0; /* Task FINISHED (result) set_exception(e) */
-    FNX[94] = NX_STAY; FOUT[94] = O_RETURNS_FALSE; FSCH[94] = 0; /* Task FINISHED (result) cancel(msg) */
-    FNX[95] = NX_STAY; FOUT[95] = O_RETURNS_TRUE; FSCH[95] = 0; /* Task FINISHED (result) done() */
-    FNX[96] = NX_STAY; FOUT[96] = O_RETURNS_FALSE; FSCH[96] = 0; /* Task FINISHED (result) cancelled() */
-    FNX[97] = NX_STAY; FOUT[97] = O_SCHEDULES_CALLBACK; FSCH[97] = 0; /* Task FINISHED (result) add_done_callback(fn, context) */
-    FNX[98] = NX_STAY; FOUT[98] = O_RETURNS_ZERO; FSCH[98] = 0; /* Task FINISHED (result) remove_done_callback(fn) */
-    FNX[99] = NX_STAY; FOUT[99] = O_RETURNS_LOOP; FSCH[99] = 0; /* Task FINISHED (result) get_loop() */
-    FNX[100] = NX_STAY; FOUT[100] = O_RETURNS_RESULT; FSCH[100] = 0; /* Task FINISHED (result) await */
-    FNX[101] = NX_STAY; FOUT[101] = O_NOTHING; FSCH[101] = 0; /* Task FINISHED (result) drop last handle */
-    FNX[102] = NX_STAY; FOUT[102] = O_IMPOSSIBLE; FSCH[102] = 0; /* Task FINISHED (result) resolver.set_result(v) */
-    FNX[103] = NX_STAY; FOUT[103] = O_IMPOSSIBLE; FSCH[103] = 0; /* Task FINISHED (result) resolver.set_exception(e) */
-    FNX[104] = NX_STAY; FOUT[104] = O_IMPOSSIBLE; FSCH[104] = 0; /* Task FINISHED (result) drop unused resolver */
+    FNX[96] = NX_STAY; FOUT[96] = O_RAISES_INVALID_STATE; FSCH[96] = 0; /* Task PENDING result() */
+    FNX[97] = NX_STAY; FOUT[97] = O_RAISES_INVALID_STATE; FSCH[97] = 0; /* Task PENDING exception() */
+    FNX[98] = NX_STAY; FOUT[98] = O_RAISES_RUNTIME_ERROR; FSCH[98] = 0; /* Task PENDING set_result(v) */
+    FNX[99] = NX_STAY; FOUT[99] = O_RAISES_RUNTIME_ERROR; FSCH[99] = 0; /* Task PENDING set_exception(e) */
+    FNX[100] = NX_STAY; FOUT[100] = O_CANCELS_TASK; FSCH[100] = 0; /* Task PENDING cancel(msg) */
+    FNX[101] = NX_STAY; FOUT[101] = O_RETURNS_FALSE; FSCH[101] = 0; /* Task PENDING done() */
+    FNX[102] = NX_STAY; FOUT[102] = O_RETURNS_FALSE; FSCH[102] = 0; /* Task PENDING cancelled() */
+    FNX[103] = NX_STAY; FOUT[103] = O_APPENDS_CALLBACK; FSCH[103] = 0; /* Task PENDING add_done_callback(fn, context) */
+    FNX[104] = NX_STAY; FOUT[104] = O_REMOVES_CALLBACKS; FSCH[104] = 0; /* Task PENDING remove_done_callback(fn) */
+    FNX[105] = NX_STAY; FOUT[105] = O_RETURNS_LOOP; FSCH[105] = 0; /* Task PENDING get_loop() */
+    FNX[106] = NX_STAY; FOUT[106] = O_SUSPENDS; FSCH[106] = 0; /* Task PENDING await */
+    FNX[107] = NX_STAY; FOUT[107] = O_RAISES_INVALID_STATE; FSCH[107] = 0; /* Task PENDING take_result() (Rust) */
+    FNX[108] = NX_STAY; FOUT[108] = O_NOTHING; FSCH[108] = 0; /* Task PENDING drop last handle */
+    FNX[109] = NX_STAY; FOUT[109] = O_IMPOSSIBLE; FSCH[109] = 0; /* Task PENDING resolver.set_result(v) */
+    FNX[110] = NX_STAY; FOUT[110] = O_IMPOSSIBLE; FSCH[110] = 0; /* Task PENDING resolver.set_exception(e) */
+    FNX[111] = NX_STAY; FOUT[111] = O_IMPOSSIBLE; FSCH[111] = 0; /* Task PENDING drop unused resolver */
   };
   d_step {
-    FNX[105] = S_EXCEPTION_RETRIEVED; FOUT[105] = O_RAISES_EXCEPTION; FSCH[105] = 0; /* Task FINISHED (exception, unretrieved) result() */
-    FNX[106] = S_EXCEPTION_RETRIEVED; FOUT[106] = O_RETURNS_EXCEPTION; FSCH[106] = 0; /* Task FINISHED (exception, unretrieved) exception() */
-    FNX[107] = NX_STAY; FOUT[107] = O_RAISES_RUNTIME_ERROR; FSCH[107] = 0; /* Task FINISHED (exception, unretrieved) set_result(v) */
-    FNX[108] = NX_STAY; FOUT[108] = O_RAISES_RUNTIME_ERROR; FSCH[108] = 0; /* Task FINISHED (exception, unretrieved) set_exception(e) */
-    FNX[109] = S_EXCEPTION_RETRIEVED; FOUT[109] = O_RETURNS_FALSE; FSCH[109] = 0; /* Task FINISHED (exception, unretrieved) cancel(msg) */
-    FNX[110] = NX_STAY; FOUT[110] = O_RETURNS_TRUE; FSCH[110] = 0; /* Task FINISHED (exception, unretrieved) done() */
-    FNX[111] = NX_STAY; FOUT[111] = O_RETURNS_FALSE; FSCH[111] = 0; /* Task FINISHED (exception, unretrieved) cancelled() */
-    FNX[112] = NX_STAY; FOUT[112] = O_SCHEDULES_CALLBACK; FSCH[112] = 0; /* Task FINISHED (exception, unretrieved) add_done_callback(fn, context) */
-    FNX[113] = NX_STAY; FOUT[113] = O_RETURNS_ZERO; FSCH[113] = 0; /* Task FINISHED (exception, unretrieved) remove_done_callback(fn) */
-    FNX[114] = NX_STAY; FOUT[114] = O_RETURNS_LOOP; FSCH[114] = 0; /* Task FINISHED (exception, unretrieved) get_loop() */
-    FNX[115] = S_EXCEPTION_RETRIEVED; FOUT[115] = O_RAISES_EXCEPTION; FSCH[115] = 0; /* Task FINISHED (exception, unretrieved) await */
-    FNX[116] = NX_STAY; FOUT[116] = O_REPORTS_NEVER_RETRIEVED; FSCH[116] = 0; /* Task FINISHED (exception, unretrieved) drop last handle */
-    FNX[117] = NX_STAY; FOUT[117] = O_IMPOSSIBLE; FSCH[117] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_result(v) */
-    FNX[118] = NX_STAY; FOUT[118] = O_IMPOSSIBLE; FSCH[118] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_exception(e) */
-    FNX[119] = NX_STAY; FOUT[119] = O_IMPOSSIBLE; FSCH[119] = 0; /* Task FINISHED (exception, unretrieved) drop unused resolver */
+    FNX[112] = NX_STAY; FOUT[112] = O_RETURNS_RESULT; FSCH[112] = 0; /* Task FINISHED (result) result() */
+    FNX[113] = NX_STAY; FOUT[113] = O_RETURNS_NONE; FSCH[113] = 0; /* Task FINISHED (result) exception() */
+    FNX[114] = NX_STAY; FOUT[114] = O_RAISES_RUNTIME_ERROR; FSCH[114] = 0; /* Task FINISHED (result) set_result(v) */
+    FNX[115] = NX_STAY; FOUT[115] = O_RAISES_RUNTIME_ERROR; FSCH[115] = 0; /* Task FINISHED (result) set_exception(e) */
+    FNX[116] = NX_STAY; FOUT[116] = O_RETURNS_FALSE; FSCH[116] = 0; /* Task FINISHED (result) cancel(msg) */
+    FNX[117] = NX_STAY; FOUT[117] = O_RETURNS_TRUE; FSCH[117] = 0; /* Task FINISHED (result) done() */
+    FNX[118] = NX_STAY; FOUT[118] = O_RETURNS_FALSE; FSCH[118] = 0; /* Task FINISHED (result) cancelled() */
+    FNX[119] = NX_STAY; FOUT[119] = O_SCHEDULES_CALLBACK; FSCH[119] = 0; /* Task FINISHED (result) add_done_callback(fn, context) */
+    FNX[120] = NX_STAY; FOUT[120] = O_RETURNS_ZERO; FSCH[120] = 0; /* Task FINISHED (result) remove_done_callback(fn) */
+    FNX[121] = NX_STAY; FOUT[121] = O_RETURNS_LOOP; FSCH[121] = 0; /* Task FINISHED (result) get_loop() */
+    FNX[122] = NX_STAY; FOUT[122] = O_RETURNS_RESULT; FSCH[122] = 0; /* Task FINISHED (result) await */
+    FNX[123] = S_TAKEN; FOUT[123] = O_TAKES_RESULT; FSCH[123] = 0; /* Task FINISHED (result) take_result() (Rust) */
+    FNX[124] = NX_STAY; FOUT[124] = O_NOTHING; FSCH[124] = 0; /* Task FINISHED (result) drop last handle */
+    FNX[125] = NX_STAY; FOUT[125] = O_IMPOSSIBLE; FSCH[125] = 0; /* Task FINISHED (result) resolver.set_result(v) */
+    FNX[126] = NX_STAY; FOUT[126] = O_IMPOSSIBLE; FSCH[126] = 0; /* Task FINISHED (result) resolver.set_exception(e) */
+    FNX[127] = NX_STAY; FOUT[127] = O_IMPOSSIBLE; FSCH[127] = 0; /* Task FINISHED (result) drop unused resolver */
   };
   d_step {
-    FNX[120] = NX_STAY; FOUT[120] = O_RAISES_EXCEPTION; FSCH[120] = 0; /* Task FINISHED (exception, retrieved) result() */
-    FNX[121] = NX_STAY; FOUT[121] = O_RETURNS_EXCEPTION; FSCH[121] = 0; /* Task FINISHED (exception, retrieved) exception() */
-    FNX[122] = NX_STAY; FOUT[122] = O_RAISES_RUNTIME_ERROR; FSCH[122] = 0; /* Task FINISHED (exception, retrieved) set_result(v) */
-    FNX[123] = NX_STAY; FOUT[123] = O_RAISES_RUNTIME_ERROR; FSCH[123] = 0; /* Task FINISHED (exception, retrieved) set_exception(e) */
-    FNX[124] = NX_STAY; FOUT[124] = O_RETURNS_FALSE; FSCH[124] = 0; /* Task FINISHED (exception, retrieved) cancel(msg) */
-    FNX[125] = NX_STAY; FOUT[125] = O_RETURNS_TRUE; FSCH[125] = 0; /* Task FINISHED (exception, retrieved) done() */
-    FNX[126] = NX_STAY; FOUT[126] = O_RETURNS_FALSE; FSCH[126] = 0; /* Task FINISHED (exception, retrieved) cancelled() */
-    FNX[127] = NX_STAY; FOUT[127] = O_SCHEDULES_CALLBACK; FSCH[127] = 0; /* Task FINISHED (exception, retrieved) add_done_callback(fn, context) */
-    FNX[128] = NX_STAY; FOUT[128] = O_RETURNS_ZERO; FSCH[128] = 0; /* Task FINISHED (exception, retrieved) remove_done_callback(fn) */
-    FNX[129] = NX_STAY; FOUT[129] = O_RETURNS_LOOP; FSCH[129] = 0; /* Task FINISHED (exception, retrieved) get_loop() */
-    FNX[130] = NX_STAY; FOUT[130] = O_RAISES_EXCEPTION; FSCH[130] = 0; /* Task FINISHED (exception, retrieved) await */
-    FNX[131] = NX_STAY; FOUT[131] = O_NOTHING; FSCH[131] = 0; /* Task FINISHED (exception, retrieved) drop last handle */
-    FNX[132] = NX_STAY; FOUT[132] = O_IMPOSSIBLE; FSCH[132] = 0; /* Task FINISHED (exception, retrieved) resolver.set_result(v) */
-    FNX[133] = NX_STAY; FOUT[133] = O_IMPOSSIBLE; FSCH[133] = 0; /* Task FINISHED (exception, retrieved) resolver.set_exception(e) */
-    FNX[134] = NX_STAY; FOUT[134] = O_IMPOSSIBLE; FSCH[134] = 0; /* Task FINISHED (exception, retrieved) drop unused resolver */
+    FNX[128] = S_EXCEPTION_RETRIEVED; FOUT[128] = O_RAISES_EXCEPTION; FSCH[128] = 0; /* Task FINISHED (exception, unretrieved) result() */
+    FNX[129] = S_EXCEPTION_RETRIEVED; FOUT[129] = O_RETURNS_EXCEPTION; FSCH[129] = 0; /* Task FINISHED (exception, unretrieved) exception() */
+    FNX[130] = NX_STAY; FOUT[130] = O_RAISES_RUNTIME_ERROR; FSCH[130] = 0; /* Task FINISHED (exception, unretrieved) set_result(v) */
+    FNX[131] = NX_STAY; FOUT[131] = O_RAISES_RUNTIME_ERROR; FSCH[131] = 0; /* Task FINISHED (exception, unretrieved) set_exception(e) */
+    FNX[132] = S_EXCEPTION_RETRIEVED; FOUT[132] = O_RETURNS_FALSE; FSCH[132] = 0; /* Task FINISHED (exception, unretrieved) cancel(msg) */
+    FNX[133] = NX_STAY; FOUT[133] = O_RETURNS_TRUE; FSCH[133] = 0; /* Task FINISHED (exception, unretrieved) done() */
+    FNX[134] = NX_STAY; FOUT[134] = O_RETURNS_FALSE; FSCH[134] = 0; /* Task FINISHED (exception, unretrieved) cancelled() */
+    FNX[135] = NX_STAY; FOUT[135] = O_SCHEDULES_CALLBACK; FSCH[135] = 0; /* Task FINISHED (exception, unretrieved) add_done_callback(fn, context) */
+    FNX[136] = NX_STAY; FOUT[136] = O_RETURNS_ZERO; FSCH[136] = 0; /* Task FINISHED (exception, unretrieved) remove_done_callback(fn) */
+    FNX[137] = NX_STAY; FOUT[137] = O_RETURNS_LOOP; FSCH[137] = 0; /* Task FINISHED (exception, unretrieved) get_loop() */
+    FNX[138] = S_EXCEPTION_RETRIEVED; FOUT[138] = O_RAISES_EXCEPTION; FSCH[138] = 0; /* Task FINISHED (exception, unretrieved) await */
+    FNX[139] = S_EXCEPTION_RETRIEVED; FOUT[139] = O_RAISES_EXCEPTION; FSCH[139] = 0; /* Task FINISHED (exception, unretrieved) take_result() (Rust) */
+    FNX[140] = NX_STAY; FOUT[140] = O_REPORTS_NEVER_RETRIEVED; FSCH[140] = 0; /* Task FINISHED (exception, unretrieved) drop last handle */
+    FNX[141] = NX_STAY; FOUT[141] = O_IMPOSSIBLE; FSCH[141] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_result(v) */
+    FNX[142] = NX_STAY; FOUT[142] = O_IMPOSSIBLE; FSCH[142] = 0; /* Task FINISHED (exception, unretrieved) resolver.set_exception(e) */
+    FNX[143] = NX_STAY; FOUT[143] = O_IMPOSSIBLE; FSCH[143] = 0; /* Task FINISHED (exception, unretrieved) drop unused resolver */
   };
   d_step {
-    FNX[135] = NX_STAY; FOUT[135] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[135] = 0; /* Task CANCELLED result() */
-    FNX[136] = NX_STAY; FOUT[136] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[136] = 0; /* Task CANCELLED exception() */
-    FNX[137] = NX_STAY; FOUT[137] = O_RAISES_RUNTIME_ERROR; FSCH[137] = 0; /* Task CANCELLED set_result(v) */
-    FNX[138] = NX_STAY; FOUT[138] = O_RAISES_RUNTIME_ERROR; FSCH[138] = 0; /* Task CANCELLED set_exception(e) */
-    FNX[139] = NX_STAY; FOUT[139] = O_RETURNS_FALSE; FSCH[139] = 0; /* Task CANCELLED cancel(msg) */
-    FNX[140] = NX_STAY; FOUT[140] = O_RETURNS_TRUE; FSCH[140] = 0; /* Task CANCELLED done() */
-    FNX[141] = NX_STAY; FOUT[141] = O_RETURNS_TRUE; FSCH[141] = 0; /* Task CANCELLED cancelled() */
-    FNX[142] = NX_STAY; FOUT[142] = O_SCHEDULES_CALLBACK; FSCH[142] = 0; /* Task CANCELLED add_done_callback(fn, context) */
-    FNX[143] = NX_STAY; FOUT[143] = O_RETURNS_ZERO; FSCH[143] = 0; /* Task CANCELLED remove_done_callback(fn) */
-    FNX[144] = NX_STAY; FOUT[144] = O_RETURNS_LOOP; FSCH[144] = 0; /* Task CANCELLED get_loop() */
-    FNX[145] = NX_STAY; FOUT[145] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[145] = 0; /* Task CANCELLED await */
-    FNX[146] = NX_STAY; FOUT[146] = O_NOTHING; FSCH[146] = 0; /* Task CANCELLED drop last handle */
-    FNX[147] = NX_STAY; FOUT[147] = O_IMPOSSIBLE; FSCH[147] = 0; /* Task CANCELLED resolver.set_result(v) */
-    FNX[148] = NX_STAY; FOUT[148] = O_IMPOSSIBLE; FSCH[148] = 0; /* Task CANCELLED resolver.set_exception(e) */
-    FNX[149] = NX_STAY; FOUT[149] = O_IMPOSSIBLE; FSCH[149] = 0; /* Task CANCELLED drop unused resolver */
+    FNX[144] = NX_STAY; FOUT[144] = O_RAISES_EXCEPTION; FSCH[144] = 0; /* Task FINISHED (exception, retrieved) result() */
+    FNX[145] = NX_STAY; FOUT[145] = O_RETURNS_EXCEPTION; FSCH[145] = 0; /* Task FINISHED (exception, retrieved) exception() */
+    FNX[146] = NX_STAY; FOUT[146] = O_RAISES_RUNTIME_ERROR; FSCH[146] = 0; /* Task FINISHED (exception, retrieved) set_result(v) */
+    FNX[147] = NX_STAY; FOUT[147] = O_RAISES_RUNTIME_ERROR; FSCH[147] = 0; /* Task FINISHED (exception, retrieved) set_exception(e) */
+    FNX[148] = NX_STAY; FOUT[148] = O_RETURNS_FALSE; FSCH[148] = 0; /* Task FINISHED (exception, retrieved) cancel(msg) */
+    FNX[149] = NX_STAY; FOUT[149] = O_RETURNS_TRUE; FSCH[149] = 0; /* Task FINISHED (exception, retrieved) done() */
+    FNX[150] = NX_STAY; FOUT[150] = O_RETURNS_FALSE; FSCH[150] = 0; /* Task FINISHED (exception, retrieved) cancelled() */
+    FNX[151] = NX_STAY; FOUT[151] = O_SCHEDULES_CALLBACK; FSCH[151] = 0; /* Task FINISHED (exception, retrieved) add_done_callback(fn, context) */
+    FNX[152] = NX_STAY; FOUT[152] = O_RETURNS_ZERO; FSCH[152] = 0; /* Task FINISHED (exception, retrieved) remove_done_callback(fn) */
+    FNX[153] = NX_STAY; FOUT[153] = O_RETURNS_LOOP; FSCH[153] = 0; /* Task FINISHED (exception, retrieved) get_loop() */
+    FNX[154] = NX_STAY; FOUT[154] = O_RAISES_EXCEPTION; FSCH[154] = 0; /* Task FINISHED (exception, retrieved) await */
+    FNX[155] = NX_STAY; FOUT[155] = O_RAISES_EXCEPTION; FSCH[155] = 0; /* Task FINISHED (exception, retrieved) take_result() (Rust) */
+    FNX[156] = NX_STAY; FOUT[156] = O_NOTHING; FSCH[156] = 0; /* Task FINISHED (exception, retrieved) drop last handle */
+    FNX[157] = NX_STAY; FOUT[157] = O_IMPOSSIBLE; FSCH[157] = 0; /* Task FINISHED (exception, retrieved) resolver.set_result(v) */
+    FNX[158] = NX_STAY; FOUT[158] = O_IMPOSSIBLE; FSCH[158] = 0; /* Task FINISHED (exception, retrieved) resolver.set_exception(e) */
+    FNX[159] = NX_STAY; FOUT[159] = O_IMPOSSIBLE; FSCH[159] = 0; /* Task FINISHED (exception, retrieved) drop unused resolver */
+  };
+  d_step {
+    FNX[160] = NX_STAY; FOUT[160] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[160] = 0; /* Task CANCELLED result() */
+    FNX[161] = NX_STAY; FOUT[161] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[161] = 0; /* Task CANCELLED exception() */
+    FNX[162] = NX_STAY; FOUT[162] = O_RAISES_RUNTIME_ERROR; FSCH[162] = 0; /* Task CANCELLED set_result(v) */
+    FNX[163] = NX_STAY; FOUT[163] = O_RAISES_RUNTIME_ERROR; FSCH[163] = 0; /* Task CANCELLED set_exception(e) */
+    FNX[164] = NX_STAY; FOUT[164] = O_RETURNS_FALSE; FSCH[164] = 0; /* Task CANCELLED cancel(msg) */
+    FNX[165] = NX_STAY; FOUT[165] = O_RETURNS_TRUE; FSCH[165] = 0; /* Task CANCELLED done() */
+    FNX[166] = NX_STAY; FOUT[166] = O_RETURNS_TRUE; FSCH[166] = 0; /* Task CANCELLED cancelled() */
+    FNX[167] = NX_STAY; FOUT[167] = O_SCHEDULES_CALLBACK; FSCH[167] = 0; /* Task CANCELLED add_done_callback(fn, context) */
+    FNX[168] = NX_STAY; FOUT[168] = O_RETURNS_ZERO; FSCH[168] = 0; /* Task CANCELLED remove_done_callback(fn) */
+    FNX[169] = NX_STAY; FOUT[169] = O_RETURNS_LOOP; FSCH[169] = 0; /* Task CANCELLED get_loop() */
+    FNX[170] = NX_STAY; FOUT[170] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[170] = 0; /* Task CANCELLED await */
+    FNX[171] = NX_STAY; FOUT[171] = O_RAISES_CANCELLED_ERROR_ONCE; FSCH[171] = 0; /* Task CANCELLED take_result() (Rust) */
+    FNX[172] = NX_STAY; FOUT[172] = O_NOTHING; FSCH[172] = 0; /* Task CANCELLED drop last handle */
+    FNX[173] = NX_STAY; FOUT[173] = O_IMPOSSIBLE; FSCH[173] = 0; /* Task CANCELLED resolver.set_result(v) */
+    FNX[174] = NX_STAY; FOUT[174] = O_IMPOSSIBLE; FSCH[174] = 0; /* Task CANCELLED resolver.set_exception(e) */
+    FNX[175] = NX_STAY; FOUT[175] = O_IMPOSSIBLE; FSCH[175] = 0; /* Task CANCELLED drop unused resolver */
+  };
+  d_step {
+    FNX[176] = NX_STAY; FOUT[176] = O_RAISES_INVALID_STATE; FSCH[176] = 0; /* Task FINISHED (result taken) result() */
+    FNX[177] = NX_STAY; FOUT[177] = O_RETURNS_NONE; FSCH[177] = 0; /* Task FINISHED (result taken) exception() */
+    FNX[178] = NX_STAY; FOUT[178] = O_RAISES_RUNTIME_ERROR; FSCH[178] = 0; /* Task FINISHED (result taken) set_result(v) */
+    FNX[179] = NX_STAY; FOUT[179] = O_RAISES_RUNTIME_ERROR; FSCH[179] = 0; /* Task FINISHED (result taken) set_exception(e) */
+    FNX[180] = NX_STAY; FOUT[180] = O_RETURNS_FALSE; FSCH[180] = 0; /* Task FINISHED (result taken) cancel(msg) */
+    FNX[181] = NX_STAY; FOUT[181] = O_RETURNS_TRUE; FSCH[181] = 0; /* Task FINISHED (result taken) done() */
+    FNX[182] = NX_STAY; FOUT[182] = O_RETURNS_FALSE; FSCH[182] = 0; /* Task FINISHED (result taken) cancelled() */
+    FNX[183] = NX_STAY; FOUT[183] = O_SCHEDULES_CALLBACK; FSCH[183] = 0; /* Task FINISHED (result taken) add_done_callback(fn, context) */
+    FNX[184] = NX_STAY; FOUT[184] = O_RETURNS_ZERO; FSCH[184] = 0; /* Task FINISHED (result taken) remove_done_callback(fn) */
+    FNX[185] = NX_STAY; FOUT[185] = O_RETURNS_LOOP; FSCH[185] = 0; /* Task FINISHED (result taken) get_loop() */
+    FNX[186] = NX_STAY; FOUT[186] = O_RAISES_INVALID_STATE; FSCH[186] = 0; /* Task FINISHED (result taken) await */
+    FNX[187] = NX_STAY; FOUT[187] = O_RAISES_INVALID_STATE; FSCH[187] = 0; /* Task FINISHED (result taken) take_result() (Rust) */
+    FNX[188] = NX_STAY; FOUT[188] = O_NOTHING; FSCH[188] = 0; /* Task FINISHED (result taken) drop last handle */
+    FNX[189] = NX_STAY; FOUT[189] = O_IMPOSSIBLE; FSCH[189] = 0; /* Task FINISHED (result taken) resolver.set_result(v) */
+    FNX[190] = NX_STAY; FOUT[190] = O_IMPOSSIBLE; FSCH[190] = 0; /* Task FINISHED (result taken) resolver.set_exception(e) */
+    FNX[191] = NX_STAY; FOUT[191] = O_IMPOSSIBLE; FSCH[191] = 0; /* Task FINISHED (result taken) drop unused resolver */
   };
 }
 

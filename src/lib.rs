@@ -72,7 +72,8 @@
 //! |---|---|
 //! | `asyncio.new_event_loop()` | [`EventLoop::new()`] ([`EventLoop::with_virtual_clock()`] for tests) |
 //! | `loop.create_future()` | [`lp.create_future::<T>()`](EventLoop::create_future) → [`Future<T>`](Future) |
-//! | `fut.result()` | [`fut.result()`](future::Future::result) → `Result<T, FutureError>` (`InvalidState`, `Cancelled`, `Exception`) |
+//! | `fut.result()` | [`fut.result()`](future::Future::result) → `Result<T, FutureError>` (`InvalidState`, `Cancelled`, `Exception`); a clone, `T: Clone` |
+//! | (none: the result moved out, once) | [`fut.take_result()`](future::Future::take_result) → `Result<T, FutureError>`, any `T`; then FINISHED (result taken), see [below](#results-that-are-not-clone) |
 //! | `fut.set_result(v)` | [`fut.set_result(v)`](future::Future::set_result) → `Result<(), FutureError>` |
 //! | `fut.set_exception(e)` | [`fut.set_exception(Exception::new("ValueError", "boom"))`](future::Future::set_exception) |
 //! | (no write half; the idiom `if not fut.done(): fut.set_result(v)`) | `let (fut, resolver) =` [`lp.create_future_with_resolver::<T>()`](EventLoop::create_future_with_resolver); [`resolver.set_result(v)`](future::Resolver::set_result) → `Result<(), T>` (`Err(v)`: done already, the value comes back); consumes the resolver |
@@ -82,7 +83,7 @@
 //! | `fut.cancel(msg=None)` | [`fut.cancel(None)`](future::Future::cancel) / `fut.cancel(Some("msg"))` → `bool` |
 //! | `fut.exception()` | [`fut.exception()`](future::Future::exception) → `Result<Option<Exception>, FutureError>` |
 //! | `fut.get_loop()` | [`fut.get_loop()`](future::Future::get_loop) |
-//! | `await fut` | `fut.await` (inside a task; `?` propagates) |
+//! | `await fut` | `fut.await` (inside a task; `?` propagates; a clone, `T: Clone`) or [`fut.take().await`](Future::take) (moved out, any `T`) |
 //! | `repr(fut)` | `format!("{fut:?}")` |
 //! | `fut._state` | [`fut.state()`](future::Future::state) (`"PENDING"`, `"FINISHED"`, `"CANCELLED"`) |
 //! | `asyncio.InvalidStateError` / `CancelledError` | [`InvalidStateError`] / [`CancelledError`] (fresh each time) |
@@ -92,7 +93,7 @@
 //! | `loop.call_soon_threadsafe(cb)` | [`lp.remote()`](EventLoop::remote)[`.call_soon_threadsafe(closure)`](LoopHandle::call_soon_threadsafe) ([`LoopHandle`] is `Send + Sync`) |
 //! | `loop.time()` | [`lp.time()`](EventLoop::time) |
 //! | `loop.run_forever()` / `loop.stop()` | [`lp.run_forever()`](EventLoop::run_forever) / [`lp.stop()`](EventLoop::stop) |
-//! | `loop.run_until_complete(fut)` | [`lp.run_until_complete(&fut)`](EventLoop::run_until_complete) (also `&task`) |
+//! | `loop.run_until_complete(fut)` | [`lp.run_until_complete(&fut)`](EventLoop::run_until_complete) (also `&task`; `task.take()` for a result that is not `Clone`) |
 //! | `loop.create_task(coro)` | [`lp.create_task(async { ...; Ok::<_, FutureError>(v) })`](EventLoop::create_task) → [`Task<T>`](Task) |
 //! | `task.cancel(msg)` | `task.cancel(Some("msg"))` |
 //! | `asyncio.sleep(d)` | [`asyncio_future::sleep(d).await`](sleep) |
@@ -157,6 +158,41 @@
 //! assert_eq!(lp.run_until_complete(&task), Ok("hello world".to_string()));
 //! ```
 //!
+//! ## Results that are not `Clone`
+//!
+//! `result()`, `.await` and `run_until_complete(&fut)` hand out a clone of
+//! the result, the same value on every read, as CPython hands out the same
+//! object; they need `T: Clone`. A task may return a value that is not
+//! `Clone` (a file, a runtime handle, a `Box<dyn Any>`):
+//! [`fut.take().await`](Take) (also `task.take()`), [`run_until_complete(task.take())`](RunUntilComplete)
+//! and [`take_result()`](future::Future::take_result) move it out instead.
+//! A value moves only once, so taking is a state of the table of its own,
+//! FINISHED (result taken), which CPython does not have: the future stays
+//! done and not cancelled (`_state` `FINISHED`, `exception()` `None`), and
+//! every later `result()`, await or take raises
+//! `InvalidStateError("Result was taken.")`, this crate's text
+//! ([`FUT-TAKE-1`](#the-spec-and-conformance)..`3`). The first take wins;
+//! clones read before it are unaffected. [`run`] takes its main task's
+//! result, so `main` may return anything.
+//!
+//! ```
+//! use std::any::Any;
+//! use asyncio_future::{EventLoop, FutureError};
+//!
+//! let lp = EventLoop::new();
+//! let make = lp.create_task(async { Ok::<_, FutureError>(Box::new(42u64) as Box<dyn Any>) })?;
+//! let make2 = make.clone();
+//! let user = lp.create_task(async move {
+//!     let value: Box<dyn Any> = make2.take().await?; // suspends like `.await`
+//!     Ok::<_, FutureError>(*value.downcast::<u64>().unwrap())
+//! })?;
+//! assert_eq!(lp.run_until_complete(user.take())?, 42);
+//! // Taken: every later read says so.
+//! let again = lp.run_until_complete(make.take());
+//! assert!(matches!(again, Err(FutureError::InvalidState(e)) if e.message() == "Result was taken."));
+//! # Ok::<(), FutureError>(())
+//! ```
+//!
 //! ## Threads
 //!
 //! An [`EventLoop`] and everything bound to it ([`Future`], [`Task`],
@@ -190,6 +226,9 @@
 //! assert_eq!(lp.run_until_complete(&wrapper), Ok(42));
 //! worker.join().unwrap();
 //! ```
+//!
+//!
+#![doc = include_str!("doc/other_runtime.md")]
 //!
 //! ## Logging
 //!
@@ -307,7 +346,8 @@ pub use runtime::{
 };
 pub use runtime::{
     get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle,
-    IntoExceptionHandler, LoopHandle, Seconds, Task, TaskOptions, TaskRef, TimerHandle,
+    IntoExceptionHandler, LoopHandle, RunUntilComplete, Seconds, Take, Task, TaskOptions, TaskRef,
+    TimerHandle,
 };
 
 /// `asyncio.Future` on this crate's [`EventLoop`]: the core's
@@ -324,3 +364,8 @@ pub use concurrent::wrap_future_chains_in_flight;
 pub use concurrent::{
     wrap_future, ConcurrentAwait, ConcurrentError, ConcurrentFuture, ConcurrentState, TimeoutError,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -27,6 +27,10 @@ fn in_state(lp: &EventLoop, kind: StateKind) -> (Future<i32>, Resolver<i32>) {
             assert!(fut.exception().unwrap().is_some());
         }
         StateKind::Cancelled => assert!(fut.cancel(Some("bye"))),
+        StateKind::Taken => {
+            fut.set_result(1).unwrap();
+            assert_eq!(fut.take_result(), Ok(1));
+        }
     }
     assert_eq!(fut.state_kind(), kind);
     (fut, resolver)
@@ -180,6 +184,29 @@ fn test_finished_exception_retrieved_resolver_set_exception() {
 }
 
 #[test]
+fn test_finished_taken_resolver_set_result() {
+    // FUT-RESOLVER-2 with FUT-TAKE-2: a taken result is done; the value
+    // comes back and is not stored (the result stays taken).
+    let fut = hands_back_result(StateKind::Taken);
+    assert!(matches!(
+        fut.take_result(),
+        Err(FutureError::InvalidState(_))
+    ));
+}
+
+#[test]
+fn test_finished_taken_resolver_set_exception() {
+    // FUT-RESOLVER-2 with FUT-TAKE-2
+    assert_eq!(hands_back_exception(StateKind::Taken).exception(), Ok(None));
+}
+
+#[test]
+fn test_finished_taken_drop_resolver() {
+    // FUT-RESOLVER-3 with FUT-TAKE-2
+    drop_in(StateKind::Taken);
+}
+
+#[test]
 fn test_pending_drop_resolver() {
     // FUT-RESOLVER-3: nothing happens; the future stays PENDING, no
     // callback runs, and its own methods still complete it.
@@ -240,13 +267,6 @@ fn test_cancelled_drop_resolver() {
 fn test_every_resolver_cell_has_its_test() {
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/resolver.rs"))
         .expect("tests/resolver.rs");
-    let state = |kind: StateKind| match kind {
-        StateKind::Pending => "pending",
-        StateKind::Result => "finished_result",
-        StateKind::ExceptionUnretrieved => "finished_exception",
-        StateKind::ExceptionRetrieved => "finished_exception_retrieved",
-        StateKind::Cancelled => "cancelled",
-    };
     let mut missing = Vec::new();
     for kind in StateKind::ALL {
         for op in Operation::ALL.into_iter().filter(|op| op.is_resolver()) {
@@ -255,7 +275,7 @@ fn test_every_resolver_cell_has_its_test() {
                 Operation::ResolverSetException => "resolver_set_exception",
                 _ => "drop_resolver",
             };
-            let name = format!("fn test_{}_{row}()", state(kind));
+            let name = format!("fn test_{}_{row}()", state_test_name(kind));
             if !source.contains(&name) {
                 missing.push(name);
             }

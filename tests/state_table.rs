@@ -6,58 +6,8 @@
 mod common;
 
 use asyncio_future::transitions::StateKind;
-use asyncio_future::{Callback, EventLoop, Exception, Future, FutureError, Task};
+use asyncio_future::{Callback, EventLoop, Exception};
 use common::*;
-
-fn ise(text: &str) -> String {
-    text.to_owned()
-}
-
-fn expect_ise<T: std::fmt::Debug>(r: Result<T, FutureError>, text: &str) {
-    match r {
-        Err(FutureError::InvalidState(e)) => assert_eq!(e.message(), ise(text)),
-        other => panic!("expected InvalidStateError({text:?}), got {other:?}"),
-    }
-}
-
-fn expect_cancelled<T: std::fmt::Debug>(r: Result<T, FutureError>, msg: Option<&str>) {
-    match r {
-        Err(FutureError::Cancelled(e)) => assert_eq!(e.message(), msg),
-        other => panic!("expected CancelledError({msg:?}), got {other:?}"),
-    }
-}
-
-fn expect_raises<T: std::fmt::Debug>(r: Result<T, FutureError>, exc: &Exception) {
-    match r {
-        Err(FutureError::Exception(e)) => assert!(e.is(exc), "a different exception object"),
-        other => panic!("expected {exc:?}, got {other:?}"),
-    }
-}
-
-/// A task that awaits `fut` once and returns what the await gave.
-fn await_in_task(lp: &EventLoop, fut: &Future<i32>) -> Task<Result<i32, FutureError>> {
-    let f = fut.clone();
-    lp.create_task(async move { Ok::<_, FutureError>(f.await) })
-        .unwrap()
-}
-
-/// Callbacks that ran within one iteration after `add`.
-fn scheduled_now(lp: &EventLoop, fut: &Future<i32>) -> Vec<String> {
-    let log = Log::default();
-    fut.add_done_callback(log.callback("cb"), None);
-    assert!(
-        log.get().is_empty(),
-        "FUT-CB-1: a callback is never called synchronously"
-    );
-    run_one(lp);
-    log.get()
-}
-
-fn drop_reports(lp: &EventLoop, fut: Future<i32>) -> Vec<String> {
-    let reports = Reports::install(lp);
-    drop(fut);
-    reports.messages()
-}
 
 // ---- PENDING ---------------------------------------------------------------
 

@@ -4,14 +4,15 @@
 
 use asyncio_future::{
     Callback, CancelledError, Context, ContextVar, ErrorContext, EventLoop, Exception, Future,
-    FutureError, Handle, InvalidStateError, LoopHandle, Resolver, RuntimeError, Task, TimerHandle,
-    Token,
+    FutureError, Handle, InvalidStateError, LoopHandle, Resolver, RuntimeError, Take, Task,
+    TimerHandle, Token,
 };
 use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
 // Loop-bound: never Send, never Sync.
 assert_not_impl_any!(Future<i32>: Send, Sync);
 assert_not_impl_any!(Task<i32>: Send, Sync);
+assert_not_impl_any!(Take<i32>: Send, Sync);
 assert_not_impl_any!(EventLoop: Send, Sync);
 assert_not_impl_any!(Callback<i32>: Send, Sync);
 assert_not_impl_any!(Context: Send, Sync);
@@ -36,6 +37,8 @@ assert_impl_all!(ErrorContext: Send, Sync);
 assert_eq_size!(Future<i32>, usize);
 assert_eq_size!(Future<[u8; 1024]>, usize);
 assert_eq_size!(Task<i32>, usize);
+// FUT-TAKE-3: an awaited take is a future handle, nothing more.
+assert_eq_size!(Take<std::fs::File>, usize);
 assert_eq_size!(EventLoop, usize);
 assert_eq_size!(Exception, usize);
 assert_eq_size!(Option<Future<i32>>, usize);

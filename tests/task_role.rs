@@ -131,7 +131,10 @@ fn test_task_role_differs_only_in_its_cells() {
                 || (s == StateKind::Cancelled
                     && matches!(
                         op,
-                        Operation::Result | Operation::Exception | Operation::Await
+                        Operation::Result
+                            | Operation::Exception
+                            | Operation::Await
+                            | Operation::Take
                     ));
             assert_eq!(
                 lookup_for(Role::Task, s, op) != lookup(s, op),
@@ -184,4 +187,60 @@ fn test_task_cancelled_error_goes_to_the_first_awaiting_task_only() {
     assert!(inner.cancel(Some("stop")));
     run_all(&lp);
     assert_eq!(*seen.borrow(), [Some("stop".to_owned()), None]);
+}
+
+fn task_taken(lp: &EventLoop) -> T {
+    let task = task_result(lp);
+    assert_eq!(task.take_result(), Ok(7));
+    assert_eq!(task.state_kind(), StateKind::Taken);
+    task
+}
+
+refusal_tests! {
+    test_task_taken_set_result: task_taken, Operation::SetResult;
+    test_task_taken_set_exception: task_taken, Operation::SetException;
+}
+
+#[test]
+fn test_task_result_take() {
+    // FUT-TAKE-1 for a task: the coroutine's value moves out; the task
+    // stays done (its phase too) and its repr says the result is gone.
+    let lp = EventLoop::new();
+    let task = task_taken(&lp);
+    assert!(task.done() && !task.cancelled());
+    assert_eq!(
+        task.phase(),
+        asyncio_future::transitions::task::TaskPhase::Done
+    );
+    let repr = format!("{task:?}");
+    assert!(
+        repr.starts_with("<Task finished name='Task-") && repr.ends_with(" result=<taken>>"),
+        "{repr}"
+    );
+    assert!(matches!(task.result(), Err(FutureError::InvalidState(_))));
+}
+
+#[test]
+fn test_task_taken_cancel() {
+    // FUT-TAKE-2: a done task's cancel is its future's done cell: False.
+    let lp = EventLoop::new();
+    let task = task_taken(&lp);
+    assert!(!task.cancel(Some("late")));
+    assert_eq!(task.state_kind(), StateKind::Taken);
+}
+
+#[test]
+fn test_task_cancelled_take_hands_the_error_over_once() {
+    // FUT-TAKE-1 with TASK-RESULT-2: `take_result()` of a cancelled task
+    // reads as `result()` does: the message once, then a bare error.
+    let lp = EventLoop::new();
+    let task = task_cancelled(&lp);
+    let message = |r: Result<i32, FutureError>| match r {
+        Err(FutureError::Cancelled(c)) => c.message().map(str::to_owned),
+        other => panic!("expected CancelledError, got {other:?}"),
+    };
+    assert_eq!(message(task.take_result()), Some("stop".to_owned()));
+    assert_eq!(message(task.take_result()), None);
+    assert_eq!(message(task.result()), None);
+    assert_eq!(task.state_kind(), StateKind::Cancelled);
 }

@@ -18,7 +18,8 @@ fn spec_transitions_md_matches_the_table() {
 #[test]
 fn table_invariants() {
     // FUT-STATE-1: only PENDING completes, done states are terminal (their
-    // only move is exception-unretrieved → retrieved), and exactly the
+    // only moves are exception-unretrieved → retrieved and, FUT-TAKE-1,
+    // result → taken through `take_result()`), and exactly the
     // completing cells (the Future's three, the resolver's two) schedule
     // callbacks. FUT-RESOLVER-2: the resolver never raises, it hands back;
     // FUT-RESOLVER-3: dropping it unused does nothing in any state.
@@ -32,6 +33,7 @@ fn table_invariants() {
                         StateKind::Result | StateKind::ExceptionUnretrieved | StateKind::Cancelled
                     ),
                     StateKind::ExceptionUnretrieved => next == StateKind::ExceptionRetrieved,
+                    StateKind::Result => op == Operation::Take && next == StateKind::Taken,
                     _ => false,
                 };
                 assert!(allowed, "{s:?} --{op:?}--> {next:?}");
@@ -71,6 +73,54 @@ fn table_invariants() {
         lookup(StateKind::ExceptionUnretrieved, Operation::DropLastHandle).outcome,
         Outcome::ReportsNeverRetrieved
     );
+    // FUT-TAKE-1: only FINISHED (result) hands the value out by move; only
+    // `take_result()` enters FINISHED (result taken).
+    for s in StateKind::ALL {
+        for op in Operation::ALL {
+            let t = lookup(s, op);
+            assert_eq!(
+                t.outcome == Outcome::TakesResult,
+                (s, op) == (StateKind::Result, Operation::Take),
+                "{s:?} {op:?}"
+            );
+            assert_eq!(
+                t.next == Some(StateKind::Taken),
+                (s, op) == (StateKind::Result, Operation::Take),
+                "{s:?} {op:?}"
+            );
+        }
+    }
+}
+
+/// FUT-TAKE-1, FUT-TAKE-2: `take_result()` is `result()` in every state
+/// but FINISHED (result), for both roles; once taken, every read raises
+/// the taken error and the state is FINISHED, done, not cancelled.
+#[test]
+fn take_column_is_the_result_column_but_for_the_result() {
+    use asyncio_future::transitions::{lookup_for, Role};
+    for role in Role::ALL {
+        for s in StateKind::ALL {
+            let take = lookup_for(role, s, Operation::Take);
+            if s == StateKind::Result {
+                assert_eq!(take.outcome, Outcome::TakesResult);
+            } else {
+                assert_eq!(
+                    take,
+                    lookup_for(role, s, Operation::Result),
+                    "{role:?} {s:?}"
+                );
+            }
+        }
+        let taken = |op| lookup_for(role, StateKind::Taken, op);
+        for op in [Operation::Result, Operation::Await, Operation::Take] {
+            assert_eq!(taken(op).outcome, Outcome::RaisesResultTaken, "{op:?}");
+        }
+        assert_eq!(Text::ResultTaken.as_str(), "Result was taken.");
+        assert_eq!(taken(Operation::Exception).outcome, Outcome::ReturnsNone);
+        assert_eq!(taken(Operation::Done).outcome, Outcome::ReturnsTrue);
+        assert_eq!(taken(Operation::Cancelled).outcome, Outcome::ReturnsFalse);
+        assert_eq!(StateKind::Taken.as_str(), "FINISHED");
+    }
 }
 
 /// TASK-TABLE-1: every cell of the task's table that can occur has a test
@@ -157,7 +207,12 @@ fn completing_cells_name_the_state_their_payload_makes() {
                     let completes = s == StateKind::Pending;
                     let retrieves = s == StateKind::ExceptionUnretrieved
                         && next == StateKind::ExceptionRetrieved;
-                    assert!(completes || retrieves, "{role:?} {s:?} {op:?} -> {next:?}");
+                    let takes =
+                        (s, op, next) == (StateKind::Result, Operation::Take, StateKind::Taken);
+                    assert!(
+                        completes || retrieves || takes,
+                        "{role:?} {s:?} {op:?} -> {next:?}"
+                    );
                 }
             }
         }

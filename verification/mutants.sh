@@ -36,7 +36,8 @@ tests=(--test state_table --test conformance --test callbacks --test tasks
        --test model_proptest --test exhaustive --test threads
        --test mutant_kills --test task_table --test task_role --test scheduler
        --test context_map --test timers --test task_surface --test resolver
-       --test concurrent_await --test inspect --test task_names --test self_await)
+       --test concurrent_await --test inspect --test task_names --test self_await
+       --test state_table_take --test take)
 exclude='remote_stats|RemoteQueue::counters'
 mutants=(cargo mutants --test-package asyncio-future --test-package asyncio-future-harness
          --timeout "${MUTANTS_TIMEOUT:-30}" -j "${MUTANTS_JOBS:-1}" -E "$exclude")
@@ -48,7 +49,7 @@ files=("$@")
     runtime/callback.rs runtime/awaiting.rs runtime/task.rs runtime/sleep.rs
     concurrent/future.rs concurrent/wrap.rs varmap.rs runtime/timers.rs runtime/cancel.rs
     runtime/task_ref.rs concurrent/awaiting.rs future/resolver.rs future/inspect.rs
-    future/repr.rs)
+    future/repr.rs future/take.rs runtime/take.rs)
 
 status=0
 # Prints the summary line of `file` from the outcome lists in `dir`, and

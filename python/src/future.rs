@@ -16,7 +16,7 @@
 //! what only the Python surface has.
 
 use asyncio_future::future::{Operation, Outcome, StateKind, Transition};
-use asyncio_future::transitions::{lookup, lookup_for};
+use asyncio_future::transitions::{lookup, lookup_for, Text};
 use asyncio_future::{Exception, FutureError};
 use pyo3::exceptions::{
     PyAttributeError, PyBaseException, PyRuntimeError, PyStopIteration, PyTypeError, PyValueError,
@@ -73,6 +73,7 @@ fn cell_error(py: Python<'_>, cell: Transition) -> PyErr {
     match cell.outcome {
         Outcome::RaisesInvalidState(text) => invalid_state(py, text.as_str()),
         Outcome::RaisesRuntimeError(text) => PyRuntimeError::new_err(text.as_str()),
+        Outcome::RaisesResultTaken => invalid_state(py, Text::ResultTaken.as_str()),
         _ => invalid_state(py, "invalid state"),
     }
 }

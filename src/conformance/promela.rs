@@ -168,7 +168,7 @@ fn constants(out: &mut String, variant: Variant) {
     );
 }
 
-const OUTCOMES: [&str; 21] = [
+const OUTCOMES: [&str; 22] = [
     "O_RETURNS_NONE",
     "O_RETURNS_TRUE",
     "O_RETURNS_FALSE",
@@ -190,6 +190,7 @@ const OUTCOMES: [&str; 21] = [
     "O_HANDS_BACK",
     "O_IMPOSSIBLE",
     "O_RAISES_CANCELLED_ERROR_ONCE",
+    "O_TAKES_RESULT",
 ];
 
 fn outcome(o: Outcome) -> &'static str {
@@ -201,7 +202,8 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::ReturnsException => 4,
         Outcome::RaisesException => 5,
         Outcome::RaisesCancelledError => 6,
-        Outcome::RaisesInvalidState(_) => 7,
+        // The taken text is this crate's own; the model sees the error.
+        Outcome::RaisesInvalidState(_) | Outcome::RaisesResultTaken => 7,
         Outcome::RaisesRuntimeError(_) => 8,
         Outcome::CancelsTask => 9,
         Outcome::AppendsCallback => 10,
@@ -215,6 +217,7 @@ fn outcome(o: Outcome) -> &'static str {
         Outcome::HandsBack => 18,
         Outcome::Impossible => 19,
         Outcome::RaisesCancelledErrorOnce => 20,
+        Outcome::TakesResult => 21,
     };
     OUTCOMES[i]
 }

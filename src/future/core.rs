@@ -24,7 +24,7 @@ use std::sync::Arc;
 use super::callbacks::{CallbackList, Entry};
 use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
 use super::state::{Completion, Finished, State};
-use super::table::{self, Operation, Outcome, Role, StateKind, Transition};
+use super::table::{self, Operation, Outcome, Role, StateKind, Text, Transition};
 use crate::error::{
     CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
 };
@@ -497,7 +497,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// The error a raising cell raises.
-    fn raised(&self, outcome: Outcome) -> FutureError {
+    pub(super) fn raised(&self, outcome: Outcome) -> FutureError {
         if outcome == Outcome::RaisesCancelledErrorOnce {
             let message = self.0.state.borrow_mut().take_cancel_message();
             return CancelledError::from_shared(message).into();
@@ -510,6 +510,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
             (Outcome::RaisesException, Some(e)) => e.into(),
             (Outcome::RaisesRuntimeError(text), _) => RuntimeError::new(text.as_str()).into(),
             (Outcome::RaisesInvalidState(text), _) => InvalidStateError::new(text.as_str()).into(),
+            (Outcome::RaisesResultTaken, _) => {
+                InvalidStateError::new(Text::ResultTaken.as_str()).into()
+            }
             // Not a raising cell: what CPython's C code says for a state it
             // cannot be in.
             _ => InvalidStateError::new("invalid state").into(),
@@ -530,7 +533,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// `fut.result()`: the result (a clone of the stored value), or the
     /// stored exception object, a fresh `CancelledError`, or
-    /// `InvalidStateError` ("Result is not set.") while pending.
+    /// `InvalidStateError` ("Result is not set.") while pending. A result
+    /// that is not `Clone` is moved out by [`take_result`](Self::take_result);
+    /// after that, `InvalidStateError` ("Result was taken.").
     #[doc = include_str!("../doc/future/result.md")]
     pub fn result(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);

@@ -2,7 +2,7 @@
 //! callbacks, the result or exception, and (debug mode) the creation site.
 //!
 //! Spec rules: `FUT-REPR-1`, `FUT-REPR-2`, `FUT-REPR-3`, `TASK-NAME-1`,
-//! `LOOP-DEBUG-3`.
+//! `LOOP-DEBUG-3`, `FUT-TAKE-2` (a taken result).
 
 use std::panic::Location;
 use std::rc::Weak;
@@ -52,6 +52,8 @@ impl<T: 'static, S: Schedule> Core<T, S> {
                 format!("<{class} finished{name} exception={exception:?}")
             }
             State::Cancelled(_) => format!("<{class} cancelled{name}"),
+            // FUT-TAKE-2: this crate's own state; the result is gone.
+            State::Finished(Finished::Taken) => format!("<{class} finished{name} result=<taken>"),
         };
         // Debug mode: where it was created (LOOP-DEBUG-3).
         repr.push_str(&created_at(self.site()));

@@ -165,7 +165,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
             }
             State::Finished(Finished::Result(v)) => value(v),
             State::Finished(Finished::Exception { exception: e, .. }) => exception(e),
-            State::Cancelled(_) => {}
+            State::Cancelled(_) | State::Finished(Finished::Taken) => {}
         }
         true
     }

@@ -15,6 +15,8 @@ mod resolver;
 mod schedule;
 mod state;
 pub mod table;
+mod table_render;
+mod take;
 mod task_state;
 pub mod task_table;
 

@@ -6,7 +6,7 @@
 //! with its payload, so a completing cell and the data it stores cannot
 //! disagree: the new state is built from the completion alone.
 //!
-//! Spec rules: `FUT-STATE-1`..`FUT-STATE-3`.
+//! Spec rules: `FUT-STATE-1`..`FUT-STATE-3`, `FUT-TAKE-1` (the taken state).
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::error::Exception;
 pub(crate) enum State<T, S: Schedule> {
     /// Not done yet: the done callbacks, in registration order.
     Pending(Callbacks<S>),
-    /// Done with a result or an exception.
+    /// Done with a result or an exception, or with a result taken.
     Finished(Finished<T>),
     /// Cancelled, with the message given to `cancel` (if any).
     Cancelled(Option<Arc<str>>),
@@ -32,6 +32,8 @@ pub(crate) enum Finished<T> {
         exception: Exception,
         retrieved: bool,
     },
+    /// The result was moved out (FUT-TAKE-1); nothing is left.
+    Taken,
 }
 
 impl<T, S: Schedule> State<T, S> {
@@ -46,6 +48,20 @@ impl<T, S: Schedule> State<T, S> {
                 retrieved: true, ..
             }) => StateKind::ExceptionRetrieved,
             State::Cancelled(_) => StateKind::Cancelled,
+            State::Finished(Finished::Taken) => StateKind::Taken,
+        }
+    }
+
+    /// Moves the result out, leaving FINISHED (result taken): the table's
+    /// `take_result()` cell of FINISHED (result) (FUT-TAKE-1). Moving runs
+    /// no user code; `None` in any other state, which is left as it was.
+    pub(crate) fn take_result(&mut self) -> Option<T> {
+        if !matches!(self, State::Finished(Finished::Result(_))) {
+            return None;
+        }
+        match std::mem::replace(self, State::Finished(Finished::Taken)) {
+            State::Finished(Finished::Result(v)) => Some(v),
+            _ => None,
         }
     }
 

@@ -24,8 +24,7 @@
 //! transitions), `FUT-RESOLVER-1`..`FUT-RESOLVER-3` (the resolver's rows),
 //! and every `FUT-*` rule that names a cell of this table.
 
-use std::fmt::Write as _;
-
+pub use super::table_render::render_markdown;
 pub use super::task_table as task;
 
 /// Whose future it is: a plain future, or the result future of a task
@@ -56,7 +55,8 @@ impl Role {
 /// The states of a future, as the table distinguishes them.
 ///
 /// `as_str` gives CPython's `_state` string: `PENDING`, `FINISHED` or
-/// `CANCELLED`.
+/// `CANCELLED`. [`Taken`](StateKind::Taken) is this crate's own: CPython
+/// has no way to move a result out ([`FUT-TAKE-1`](crate#the-spec-and-conformance)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StateKind {
     /// Not done: holds the done callbacks.
@@ -71,16 +71,20 @@ pub enum StateKind {
     ExceptionRetrieved,
     /// CANCELLED, with an optional message.
     Cancelled,
+    /// FINISHED with a result that `take_result()` (or an awaited
+    /// `take()`) moved out: done, not cancelled, holding nothing.
+    Taken,
 }
 
 impl StateKind {
     /// Every state, in table order.
-    pub const ALL: [StateKind; 5] = [
+    pub const ALL: [StateKind; 6] = [
         StateKind::Pending,
         StateKind::Result,
         StateKind::ExceptionUnretrieved,
         StateKind::ExceptionRetrieved,
         StateKind::Cancelled,
+        StateKind::Taken,
     ];
 
     /// CPython's `_state` string.
@@ -88,9 +92,10 @@ impl StateKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             StateKind::Pending => "PENDING",
-            StateKind::Result | StateKind::ExceptionUnretrieved | StateKind::ExceptionRetrieved => {
-                "FINISHED"
-            }
+            StateKind::Result
+            | StateKind::ExceptionUnretrieved
+            | StateKind::ExceptionRetrieved
+            | StateKind::Taken => "FINISHED",
             StateKind::Cancelled => "CANCELLED",
         }
     }
@@ -104,6 +109,7 @@ impl StateKind {
             StateKind::ExceptionUnretrieved => "FINISHED (exception, unretrieved)",
             StateKind::ExceptionRetrieved => "FINISHED (exception, retrieved)",
             StateKind::Cancelled => "CANCELLED",
+            StateKind::Taken => "FINISHED (result taken)",
         }
     }
 
@@ -139,6 +145,9 @@ pub enum Operation {
     GetLoop,
     /// `await fut` (one poll).
     Await,
+    /// `fut.take_result()`, and an awaited `fut.take()` once the future
+    /// is done (Rust only: the result moved out, no `Clone`).
+    Take,
     /// The last handle is dropped (CPython: finalisation).
     DropLastHandle,
     /// `resolver.set_result(v)`, consuming the resolver (CPython's idiom
@@ -153,7 +162,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, in table order.
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 16] = [
         Operation::Result,
         Operation::Exception,
         Operation::SetResult,
@@ -165,6 +174,7 @@ impl Operation {
         Operation::RemoveDoneCallback,
         Operation::GetLoop,
         Operation::Await,
+        Operation::Take,
         Operation::DropLastHandle,
         Operation::ResolverSetResult,
         Operation::ResolverSetException,
@@ -198,6 +208,7 @@ impl Operation {
             Operation::RemoveDoneCallback => "remove_done_callback(fn)",
             Operation::GetLoop => "get_loop()",
             Operation::Await => "await",
+            Operation::Take => "take_result() (Rust)",
             Operation::DropLastHandle => "drop last handle",
             Operation::ResolverSetResult => "resolver.set_result(v)",
             Operation::ResolverSetException => "resolver.set_exception(e)",
@@ -210,8 +221,9 @@ impl Operation {
     }
 }
 
-/// The C implementation's texts of the errors the table raises (a byte in
-/// the table; [`Text::as_str`] gives the words).
+/// The texts of the errors the table raises (a byte in the table;
+/// [`Text::as_str`] gives the words): the C implementation's, and one of
+/// this crate's own for a state CPython does not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Text {
     /// `"Result is not set."`
@@ -224,6 +236,11 @@ pub enum Text {
     TaskSetResult,
     /// `"Task does not support set_exception operation"`
     TaskSetException,
+    /// `"Result was taken."`: this crate's own text (CPython cannot move a
+    /// result out), worded like `"Result is not set."`, the words of
+    /// [`Outcome::RaisesResultTaken`]
+    /// ([`FUT-TAKE-2`](crate#the-spec-and-conformance)).
+    ResultTaken,
 }
 
 impl Text {
@@ -236,6 +253,7 @@ impl Text {
             Text::InvalidState => "invalid state",
             Text::TaskSetResult => "Task does not support set_result operation",
             Text::TaskSetException => "Task does not support set_exception operation",
+            Text::ResultTaken => "Result was taken.",
         }
     }
 }
@@ -252,6 +270,9 @@ pub enum Outcome {
     ReturnsFalse,
     /// Returns the stored result (the same object every time).
     ReturnsResult,
+    /// Moves the stored result out to the caller (no clone); the future
+    /// keeps nothing.
+    TakesResult,
     /// Returns the stored exception object.
     ReturnsException,
     /// Raises the stored exception object.
@@ -266,6 +287,12 @@ pub enum Outcome {
     RaisesInvalidState(Text),
     /// Raises `RuntimeError` with this text.
     RaisesRuntimeError(Text),
+    /// Raises `InvalidStateError` with [`Text::ResultTaken`], this crate's
+    /// own text for its own state ([`FUT-TAKE-2`](crate#the-spec-and-conformance)).
+    /// An outcome apart from [`RaisesInvalidState`](Self::RaisesInvalidState)
+    /// so that the reads' cells keep one text each across the states
+    /// (the compiler then folds the text out of `result()`).
+    RaisesResultTaken,
     /// Hands the request to the task's own table (`Task.cancel`).
     CancelsTask,
     /// Appends `(fn, context)` to the done callbacks; returns `None`.
@@ -293,12 +320,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn describe(self) -> String {
+    pub(super) fn describe(self) -> String {
         match self {
             Outcome::ReturnsNone => "returns None".into(),
             Outcome::ReturnsTrue => "returns True".into(),
             Outcome::ReturnsFalse => "returns False".into(),
             Outcome::ReturnsResult => "returns the result".into(),
+            Outcome::TakesResult => "returns the result, moved out".into(),
             Outcome::ReturnsException => "returns the exception".into(),
             Outcome::RaisesException => "raises the exception (same object)".into(),
             Outcome::RaisesCancelledError => "raises a new CancelledError(msg)".into(),
@@ -311,6 +339,7 @@ impl Outcome {
             Outcome::RaisesRuntimeError(text) => {
                 format!("raises RuntimeError(\"{}\")", text.as_str())
             }
+            Outcome::RaisesResultTaken => Outcome::RaisesInvalidState(Text::ResultTaken).describe(),
             Outcome::CancelsTask => "the task's table decides (`Task.cancel`)".into(),
             Outcome::AppendsCallback => "appends (fn, context); returns None".into(),
             Outcome::SchedulesCallback => "call_soon(fn, fut, context); returns None".into(),
@@ -370,17 +399,28 @@ const fn retrieve(outcome: Outcome) -> Transition {
 const ISE_RESULT: Outcome = Outcome::RaisesInvalidState(Text::ResultNotSet);
 const ISE_EXCEPTION: Outcome = Outcome::RaisesInvalidState(Text::ExceptionNotSet);
 const ISE_DONE: Outcome = Outcome::RaisesInvalidState(Text::InvalidState);
+const ISE_TAKEN: Outcome = Outcome::RaisesResultTaken;
 
-/// The row of a done state whose callbacks were already scheduled: the
-/// cells every done state shares.
-const fn done_row(
+/// The reads of a done state: `result()`, `exception()`, `cancel()`,
+/// `await` and `take_result()`.
+struct Reads {
     result: Transition,
     exception: Transition,
     cancel: Transition,
-    cancelled: bool,
     await_: Transition,
-    drop: Transition,
-) -> [Transition; 15] {
+    take: Transition,
+}
+
+/// The row of a done state whose callbacks were already scheduled: the
+/// cells every done state shares.
+const fn done_row(reads: Reads, cancelled: bool, drop: Transition) -> [Transition; 16] {
+    let Reads {
+        result,
+        exception,
+        cancel,
+        await_,
+        take,
+    } = reads;
     [
         result,
         exception,
@@ -397,6 +437,7 @@ const fn done_row(
         stay(Outcome::ReturnsZero),
         stay(Outcome::ReturnsLoop),
         await_,
+        take,
         drop,
         stay(Outcome::HandsBack),
         stay(Outcome::HandsBack),
@@ -406,7 +447,7 @@ const fn done_row(
 
 /// The transition table: `TABLE[state][operation]`, rows in
 /// [`StateKind::ALL`] order, columns in [`Operation::ALL`] order.
-pub const TABLE: [[Transition; 15]; 5] = [
+pub const TABLE: [[Transition; 16]; 6] = [
     // PENDING
     [
         stay(ISE_RESULT),
@@ -420,6 +461,7 @@ pub const TABLE: [[Transition; 15]; 5] = [
         stay(Outcome::RemovesCallbacks),
         stay(Outcome::ReturnsLoop),
         stay(Outcome::Suspends),
+        stay(ISE_RESULT),
         stay(Outcome::Nothing),
         complete(StateKind::Result, Outcome::ReturnsNone),
         complete(StateKind::ExceptionUnretrieved, Outcome::ReturnsNone),
@@ -427,38 +469,66 @@ pub const TABLE: [[Transition; 15]; 5] = [
     ],
     // FINISHED (result)
     done_row(
-        stay(Outcome::ReturnsResult),
-        stay(Outcome::ReturnsNone),
-        stay(Outcome::ReturnsFalse),
+        Reads {
+            result: stay(Outcome::ReturnsResult),
+            exception: stay(Outcome::ReturnsNone),
+            cancel: stay(Outcome::ReturnsFalse),
+            await_: stay(Outcome::ReturnsResult),
+            take: Transition {
+                next: Some(StateKind::Taken),
+                outcome: Outcome::TakesResult,
+                schedules_callbacks: false,
+            },
+        },
         false,
-        stay(Outcome::ReturnsResult),
         stay(Outcome::Nothing),
     ),
     // FINISHED (exception, unretrieved)
     done_row(
-        retrieve(Outcome::RaisesException),
-        retrieve(Outcome::ReturnsException),
-        retrieve(Outcome::ReturnsFalse),
+        Reads {
+            result: retrieve(Outcome::RaisesException),
+            exception: retrieve(Outcome::ReturnsException),
+            cancel: retrieve(Outcome::ReturnsFalse),
+            await_: retrieve(Outcome::RaisesException),
+            take: retrieve(Outcome::RaisesException),
+        },
         false,
-        retrieve(Outcome::RaisesException),
         stay(Outcome::ReportsNeverRetrieved),
     ),
     // FINISHED (exception, retrieved)
     done_row(
-        stay(Outcome::RaisesException),
-        stay(Outcome::ReturnsException),
-        stay(Outcome::ReturnsFalse),
+        Reads {
+            result: stay(Outcome::RaisesException),
+            exception: stay(Outcome::ReturnsException),
+            cancel: stay(Outcome::ReturnsFalse),
+            await_: stay(Outcome::RaisesException),
+            take: stay(Outcome::RaisesException),
+        },
         false,
-        stay(Outcome::RaisesException),
         stay(Outcome::Nothing),
     ),
     // CANCELLED
     done_row(
-        stay(Outcome::RaisesCancelledError),
-        stay(Outcome::RaisesCancelledError),
-        stay(Outcome::ReturnsFalse),
+        Reads {
+            result: stay(Outcome::RaisesCancelledError),
+            exception: stay(Outcome::RaisesCancelledError),
+            cancel: stay(Outcome::ReturnsFalse),
+            await_: stay(Outcome::RaisesCancelledError),
+            take: stay(Outcome::RaisesCancelledError),
+        },
         true,
-        stay(Outcome::RaisesCancelledError),
+        stay(Outcome::Nothing),
+    ),
+    // FINISHED (result taken): FUT-TAKE-2.
+    done_row(
+        Reads {
+            result: stay(ISE_TAKEN),
+            exception: stay(Outcome::ReturnsNone),
+            cancel: stay(Outcome::ReturnsFalse),
+            await_: stay(ISE_TAKEN),
+            take: stay(ISE_TAKEN),
+        },
+        false,
         stay(Outcome::Nothing),
     ),
 ];
@@ -498,82 +568,10 @@ pub const fn lookup_for(role: Role, state: StateKind, op: Operation) -> Transiti
         }
         (Role::Task, _) if op.is_resolver() => stay(Outcome::Impossible),
         // TASK-RESULT-2: the error that ended the task is handed over once.
-        (Role::Task, Operation::Result | Operation::Exception | Operation::Await)
-            if matches!(state, StateKind::Cancelled) =>
-        {
-            stay(Outcome::RaisesCancelledErrorOnce)
-        }
+        (
+            Role::Task,
+            Operation::Result | Operation::Exception | Operation::Await | Operation::Take,
+        ) if matches!(state, StateKind::Cancelled) => stay(Outcome::RaisesCancelledErrorOnce),
         (Role::Task, _) => lookup(state, op),
-    }
-}
-
-/// Renders the table as the Markdown of `spec/transitions.md`.
-#[doc = include_str!("../doc/transitions/render_markdown.md")]
-pub fn render_markdown() -> String {
-    let mut out = String::new();
-    out.push_str("# The transition table of asyncio-future\n\n");
-    out.push_str(
-        "Generated from `src/future/table.rs` and `src/future/task_table.rs` (`asyncio_future::transitions::render_markdown`); \
-         `tests/transitions_doc.rs` fails when this file differs from the rendering. \
-         To regenerate: `UPDATE_SPEC=1 cargo test --test transitions_doc`.\n\n",
-    );
-    out.push_str(
-        "Rows are operations, columns are states. A cell gives the next state (`→ STATE`, \
-         or nothing when the state stays), the outcome, and `schedules callbacks` when the \
-         done callbacks are handed to `call_soon` in registration order. \
-         Spec rule `FUT-TABLE-1`: every public method of `Future` does exactly what its cell says.\n\n",
-    );
-    out.push_str(
-        "The last three rows are the operations of the write half, the `Resolver` a future \
-         can be made with (`create_future_with_resolver`, spec `FUT-RESOLVER-1`..`FUT-RESOLVER-3`): \
-         its `set_result` / `set_exception` consume it, complete a PENDING future as the \
-         Future's do, and hand the value back in every done state; dropping it unused does nothing.\n\n",
-    );
-    for role in Role::ALL {
-        render_role(&mut out, role);
-    }
-    out.push_str(
-        "\nCPython's `_state` strings: PENDING is `PENDING`; the three FINISHED columns are \
-         `FINISHED`; CANCELLED is `CANCELLED`. The *unretrieved* / *retrieved* split is CPython's \
-         `_log_traceback` flag made part of the state.\n",
-    );
-    super::task_table::render_markdown(&mut out);
-    out
-}
-
-fn render_role(out: &mut String, role: Role) {
-    match role {
-        Role::Future => out.push_str("## Future\n\n"),
-        Role::Task => out.push_str(
-            "\n## Task (the task's result future)\n\n\
-             The cells that differ from the Future's: `set_result` and `set_exception` \
-             in every state, `cancel` while PENDING, and the resolver's rows (a task's \
-             future has no resolver: `—`).\n\n",
-        ),
-    }
-    out.push_str("| operation |");
-    for s in StateKind::ALL {
-        let _ = write!(out, " {} |", s.describe());
-    }
-    out.push_str("\n|---|");
-    for _ in StateKind::ALL {
-        out.push_str("---|");
-    }
-    out.push('\n');
-    for op in Operation::ALL {
-        let _ = write!(out, "| `{}` |", op.python());
-        for s in StateKind::ALL {
-            let t = lookup_for(role, s, op);
-            let mut cell = String::new();
-            if let Some(next) = t.next {
-                let _ = write!(cell, "→ {}; ", next.describe());
-            }
-            cell.push_str(&t.outcome.describe());
-            if t.schedules_callbacks {
-                cell.push_str("; schedules callbacks");
-            }
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
     }
 }

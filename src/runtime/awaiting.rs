@@ -11,7 +11,7 @@
 //!
 //! Spec rules: `FUT-CB-1`, `CTX-CAPTURE-1`, `FUT-REMOVE-1`, `FUT-AWAIT-1`..
 //! `FUT-AWAIT-3`, `TASK-AWAIT-1`, `TASK-AWAIT-3`, `TASK-RESUME-1`,
-//! `TASK-CANCEL-1`.
+//! `TASK-CANCEL-1`, `FUT-TAKE-3` (the same polls for `take()`).
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -91,7 +91,7 @@ impl<T: 'static> crate::future::Future<T, EventLoop> {
 }
 
 /// What `poll` decided while the current task was taken out of its slot.
-enum Polled {
+pub(super) enum Polled {
     /// Suspended; holds the future the task awaited before, if any.
     Suspend(Option<Rc<dyn AnyFuture>>),
     /// Ready with an error the tables decided.
@@ -105,7 +105,7 @@ enum Polled {
 /// future registers the task's wake-up as a done callback (the task resumes
 /// in that callback's slot); a done future gives its outcome without
 /// suspending. Outside any task (another executor), the context's waker is
-/// registered instead.
+/// registered instead. The result is cloned; [`Future::take`] moves it out.
 impl<T: Clone + 'static> std::future::Future for Future<T> {
     type Output = Result<T, FutureError>;
 
@@ -126,7 +126,7 @@ impl<T: Clone + 'static> std::future::Future for Future<T> {
     }
 }
 
-impl<T: Clone + 'static> Future<T> {
+impl<T: 'static> Future<T> {
     #[inline(always)]
     fn poll_in_task(&self, task: &Rc<dyn TaskStep>) -> Polled {
         let cell = self.await_cell();
@@ -232,5 +232,17 @@ impl<T: Clone + 'static> Future<T> {
             ),
             _ => Polled::Read(cell, effect.future),
         }
+    }
+}
+
+impl<T: 'static> Future<T> {
+    /// One poll of an await that reads the outcome its own way (`take()`,
+    /// FUT-TAKE-3): suspends, raises or says "read" exactly as `.await`
+    /// does, with the same tables; the caller reads after the closure.
+    pub(super) fn poll_until_done(&self, cx: &mut TaskContext<'_>) -> Polled {
+        self.scheduler().with_current_task(|current| match current {
+            Some(task) => self.poll_in_task(task),
+            None => self.poll_outside_task(cx),
+        })
     }
 }

@@ -2,13 +2,15 @@
 //! `asyncio.sleep` and `asyncio.run`.
 //!
 //! Spec rules: `TASK-YIELD-1` (`sleep(0)` is a bare yield, decided by the
-//! task's table like an await), `LOOP-TIMER-1`.
+//! task's table like an await), `LOOP-TIMER-1`, `FUT-TAKE-3`
+//! (`run_until_complete` of a `take()`, and `run` taking its result).
 
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use super::callback::Callback;
 use super::event_loop::{get_running_loop, EventLoop, Seconds};
+use super::take::RunUntilComplete;
 use crate::error::{CancelledError, FutureError, RuntimeError};
 use crate::future::{Input, TaskAction};
 use crate::Future;
@@ -17,7 +19,10 @@ impl EventLoop {
     /// `loop.run_until_complete(fut)`: runs the loop until `fut` is done and
     /// returns its outcome. `RuntimeError` when the loop stops first
     /// ("Event loop stopped before Future completed.") or when `fut` belongs
-    /// to another loop. A [`Task`](crate::Task) is accepted too (it derefs to its future).
+    /// to another loop. It accepts `&fut` and `&task` (the result cloned, as
+    /// `result()` gives it) and `fut.take()` / `task.take()` (the result
+    /// moved out, for a `T` that is not `Clone`; [`FUT-TAKE-3`](crate#the-spec-and-conformance)):
+    /// see [`RunUntilComplete`].
     ///
     /// ```
     /// use asyncio_future::{EventLoop, FutureError};
@@ -35,10 +40,11 @@ impl EventLoop {
     ///     other => panic!("{other:?}"),
     /// }
     /// ```
-    pub fn run_until_complete<T: Clone + 'static>(
+    pub fn run_until_complete<F: RunUntilComplete>(
         &self,
-        future: &Future<T>,
-    ) -> Result<T, FutureError> {
+        target: F,
+    ) -> Result<F::Output, FutureError> {
+        let future = target.future();
         if !future.get_loop().ptr_eq(self) {
             return Err(RuntimeError::new(
                 "The future belongs to a different loop than the one specified as the loop argument",
@@ -46,7 +52,7 @@ impl EventLoop {
             .into());
         }
         self.check_closed()?;
-        let stopper = Callback::named("_run_until_complete_cb", |f: &Future<T>| {
+        let stopper = Callback::named("_run_until_complete_cb", |f: &Future<F::Output>| {
             f.get_loop().stop()
         });
         future.add_done_callback(stopper.clone(), None);
@@ -56,7 +62,7 @@ impl EventLoop {
         if !future.done() {
             return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
         }
-        future.result()
+        target.outcome()
     }
 }
 
@@ -152,7 +158,8 @@ impl YieldNow {
 
 /// `asyncio.run(main)`: runs `main` as a task on a new loop until it is
 /// done, then cancels the tasks still pending, closes the loop and returns
-/// `main`'s outcome. `RuntimeError` when called from a running loop.
+/// `main`'s outcome, its result moved out of the task (so `T` need not be
+/// `Clone`; [`FUT-TAKE-3`](crate#the-spec-and-conformance)). `RuntimeError` when called from a running loop.
 ///
 /// ```
 /// let answer = asyncio_future::run(async {
@@ -163,7 +170,7 @@ impl YieldNow {
 /// ```
 pub fn run<T, E, F>(main: F) -> Result<T, FutureError>
 where
-    T: Clone + 'static,
+    T: 'static,
     E: Into<FutureError> + 'static,
     F: std::future::Future<Output = Result<T, E>> + 'static,
 {
@@ -176,7 +183,7 @@ where
     let outcome = event_loop
         .create_task(main)
         .map_err(FutureError::from)
-        .and_then(|task| event_loop.run_until_complete(&task));
+        .and_then(|task| event_loop.run_until_complete(task.take()));
     let _ = event_loop.cancel_all_tasks();
     let _ = event_loop.close();
     outcome

@@ -527,7 +527,7 @@ impl<T: 'static> Deref for Task<T> {
     }
 }
 
-/// `await task`: the task's outcome, as for any future.
+/// `await task`: the task's outcome, as for any future (a clone; `task.take()` moves it out).
 impl<T: Clone + 'static> std::future::Future for Task<T> {
     type Output = Result<T, FutureError>;
 

@@ -5,7 +5,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use asyncio_future::{ErrorContext, EventLoop, Exception, Future};
+use asyncio_future::transitions::StateKind;
+use asyncio_future::{ErrorContext, EventLoop, Exception, Future, FutureError, Task};
 
 /// Runs exactly one loop iteration, as `loop.call_soon(loop.stop);
 /// loop.run_forever()` does in CPython.
@@ -109,6 +110,26 @@ pub fn cancelled(lp: &EventLoop) -> Future<i32> {
     f
 }
 
+/// A state's name in the state-table tests' names (`test_<state>_<method>`),
+/// as its fixture above is named.
+pub fn state_test_name(kind: StateKind) -> &'static str {
+    match kind {
+        StateKind::Pending => "pending",
+        StateKind::Result => "finished_result",
+        StateKind::ExceptionUnretrieved => "finished_exception",
+        StateKind::ExceptionRetrieved => "finished_exception_retrieved",
+        StateKind::Cancelled => "cancelled",
+        StateKind::Taken => "finished_taken",
+    }
+}
+
+/// FINISHED (result taken): the result 42 moved out by `take_result()`.
+pub fn finished_taken(lp: &EventLoop) -> Future<i32> {
+    let f = finished_result(lp);
+    assert_eq!(f.take_result(), Ok(42));
+    f
+}
+
 /// Fails unless the committed file at `path` (relative to the crate) is
 /// exactly `rendered`; with `UPDATE_SPEC` set, writes it first. `how` says
 /// how to regenerate it.
@@ -122,4 +143,56 @@ pub fn assert_committed(path: &str, rendered: &str, how: &str) {
         committed == rendered,
         "{path} differs from its rendering; run {how}"
     );
+}
+
+// ---- what the state-table tests expect and drive ---------------------------
+
+pub fn ise(text: &str) -> String {
+    text.to_owned()
+}
+
+pub fn expect_ise<T: std::fmt::Debug>(r: Result<T, FutureError>, text: &str) {
+    match r {
+        Err(FutureError::InvalidState(e)) => assert_eq!(e.message(), ise(text)),
+        other => panic!("expected InvalidStateError({text:?}), got {other:?}"),
+    }
+}
+
+pub fn expect_cancelled<T: std::fmt::Debug>(r: Result<T, FutureError>, msg: Option<&str>) {
+    match r {
+        Err(FutureError::Cancelled(e)) => assert_eq!(e.message(), msg),
+        other => panic!("expected CancelledError({msg:?}), got {other:?}"),
+    }
+}
+
+pub fn expect_raises<T: std::fmt::Debug>(r: Result<T, FutureError>, exc: &Exception) {
+    match r {
+        Err(FutureError::Exception(e)) => assert!(e.is(exc), "a different exception object"),
+        other => panic!("expected {exc:?}, got {other:?}"),
+    }
+}
+
+/// A task that awaits `fut` once and returns what the await gave.
+pub fn await_in_task(lp: &EventLoop, fut: &Future<i32>) -> Task<Result<i32, FutureError>> {
+    let f = fut.clone();
+    lp.create_task(async move { Ok::<_, FutureError>(f.await) })
+        .unwrap()
+}
+
+/// Callbacks that ran within one iteration after `add`.
+pub fn scheduled_now(lp: &EventLoop, fut: &Future<i32>) -> Vec<String> {
+    let log = Log::default();
+    fut.add_done_callback(log.callback("cb"), None);
+    assert!(
+        log.get().is_empty(),
+        "FUT-CB-1: a callback is never called synchronously"
+    );
+    run_one(lp);
+    log.get()
+}
+
+pub fn drop_reports(lp: &EventLoop, fut: Future<i32>) -> Vec<String> {
+    let reports = Reports::install(lp);
+    drop(fut);
+    reports.messages()
 }
