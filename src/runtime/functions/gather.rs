@@ -15,6 +15,7 @@ use crate::error::{CancelledError, FutureError};
 use crate::runtime::callback::Callback;
 use crate::runtime::cancel::{cancel_future, clear_cancel_hook, set_cancel_hook, CancelHook};
 use crate::runtime::event_loop::EventLoop;
+use crate::runtime::take::{sealed, RunUntilComplete};
 use crate::transitions::Role;
 use crate::Future;
 
@@ -226,6 +227,22 @@ impl<R: 'static> Deref for Gathering<R> {
 
     fn deref(&self) -> &Future<Vec<R>> {
         &self.outer
+    }
+}
+
+impl<R: Clone + 'static> sealed::Sealed for &Gathering<R> {}
+
+/// `lp.run_until_complete(&gathering)`, as for the result future
+/// ([example](gather)).
+impl<R: Clone + 'static> RunUntilComplete for &Gathering<R> {
+    type Output = Vec<R>;
+
+    fn future(&self) -> &Future<Vec<R>> {
+        &self.outer
+    }
+
+    fn outcome(self) -> Result<Vec<R>, FutureError> {
+        self.outer.result()
     }
 }
 
