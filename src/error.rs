@@ -440,34 +440,6 @@ impl From<RuntimeError> for FutureError {
     }
 }
 
-/// `?` on the standard library's errors inside a task (or any function
-/// returning `Result<_, FutureError>`): the error becomes an exception
-/// object wrapping it, as [`Exception::from_error`] makes one (its class
-/// name is the error type's name).
-macro_rules! from_std_errors {
-    ($($error:ty),* $(,)?) => {$(
-        impl From<$error> for FutureError {
-            fn from(e: $error) -> Self {
-                FutureError::Exception(Exception::from_error(e))
-            }
-        }
-    )*};
-}
-
-from_std_errors!(
-    std::io::Error,
-    std::fmt::Error,
-    std::num::ParseIntError,
-    std::num::ParseFloatError,
-    std::num::TryFromIntError,
-    std::str::ParseBoolError,
-    std::str::Utf8Error,
-    std::string::FromUtf8Error,
-    std::char::ParseCharError,
-    std::array::TryFromSliceError,
-    std::time::SystemTimeError,
-);
-
 /// The context the exception handler receives, like CPython's `context`
 /// dict: a message and, when they apply, the exception, the future and
 /// the handle (as their reprs), and in debug mode where the object the

@@ -96,6 +96,7 @@
 //! | `loop.run_until_complete(fut)` | [`lp.run_until_complete(&fut)`](EventLoop::run_until_complete) (also `&task`; `task.take()` for a result that is not `Clone`) |
 //! | `loop.create_task(coro)` | [`lp.create_task(async { ...; Ok::<_, FutureError>(v) })`](EventLoop::create_task) → [`Task<T>`](Task) |
 //! | `task.cancel(msg)` | `task.cancel(Some("msg"))` |
+//! | `raise SomeError(...)` in a coroutine | `Err(e)?` / `result?`: the standard library's errors convert; a type of your own after [`exception_from_error!(MyError)`](exception_from_error) |
 //! | `asyncio.sleep(d)` | [`asyncio_future::sleep(d).await`](sleep) |
 //! | `asyncio.run(main())` | [`asyncio_future::run(async { ... })`](run) |
 //! | `asyncio.get_running_loop()` | [`asyncio_future::get_running_loop()`](get_running_loop) |
@@ -305,6 +306,7 @@ mod concurrent;
 mod conformance;
 mod context;
 mod error;
+mod error_from;
 pub mod future;
 mod hooks;
 mod runtime;

@@ -58,3 +58,44 @@ fn test_question_mark_on_std_errors_inside_a_task() {
         .downcast_ref::<std::io::Error>()
         .is_some());
 }
+
+/// An error type of the user's own, listed once with
+/// `exception_from_error!`: `?` on it inside a task makes the task's
+/// exception, class name the type's (FUT-EXC-2).
+#[derive(Debug)]
+struct LimitReached {
+    limit: u32,
+}
+
+impl std::fmt::Display for LimitReached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "limit {} reached", self.limit)
+    }
+}
+
+impl std::error::Error for LimitReached {}
+
+asyncio_future::exception_from_error!(LimitReached);
+
+#[test]
+fn test_question_mark_on_a_users_own_error_listed_with_the_macro() {
+    fn charge(n: u32) -> Result<u32, LimitReached> {
+        if n > 3 {
+            Err(LimitReached { limit: 3 })
+        } else {
+            Ok(n)
+        }
+    }
+    let lp = EventLoop::new();
+    let ok = lp
+        .create_task(async { Ok::<_, FutureError>(charge(2)?) })
+        .unwrap();
+    assert_eq!(lp.run_until_complete(&ok), Ok(2));
+    let task = lp
+        .create_task(async { Ok::<_, FutureError>(charge(4)?) })
+        .unwrap();
+    let error = lp.run_until_complete(&task).unwrap_err().into_exception();
+    assert_eq!(error.type_name(), "LimitReached");
+    assert_eq!(error.message(), Some("limit 3 reached"));
+    assert_eq!(error.downcast_ref::<LimitReached>().unwrap().limit, 3);
+}
