@@ -54,6 +54,9 @@
 //!   an exception handler, and a virtual clock for deterministic tests.
 //! - [`Task`]: a Rust future driven by the loop; `fut.await` inside a task
 //!   resumes in the awaited future's done-callback slot, as in CPython.
+//! - [`functions`]: asyncio's `gather`, `shield`, `wait_for`, `wait`,
+//!   `as_completed`, `timeout` and `TaskGroup`, with their Python → Rust
+//!   mapping (`spec/functions.md`).
 //! - [`Resolver`]: the write half a future can be made with
 //!   ([`EventLoop::create_future_with_resolver`]). Its `set_result(self, v)`
 //!   consumes it, so a second completion does not compile, and gives the
@@ -97,6 +100,13 @@
 //! | `asyncio.sleep(d)` | [`asyncio_future::sleep(d).await`](sleep) |
 //! | `asyncio.run(main())` | [`asyncio_future::run(async { ... })`](run) |
 //! | `asyncio.get_running_loop()` | [`asyncio_future::get_running_loop()`](get_running_loop) |
+//! | `await asyncio.gather(a, b)` / `return_exceptions=True` | [`gather(&lp, [a, b])?.await`](gather) → `Vec<T>` / [`gather_return_exceptions`] → `Vec<Result<T, FutureError>>`; [`Gathering::cancel`] cancels the children |
+//! | `await asyncio.shield(fut)` | [`shield(&fut).await`](shield) |
+//! | `await asyncio.wait_for(fut, 1.5)` | [`wait_for(&fut, 1.5).await`](wait_for) (`None`: no timeout) |
+//! | `done, pending = await asyncio.wait(fs, timeout=t, return_when=...)` | [`wait(fs, t, ReturnWhen::FirstCompleted).await?`](wait) → `(done, pending)` |
+//! | `for f in asyncio.as_completed(fs, timeout=t): await f` | [`as_completed(fs, t)?`](as_completed); `while let Some(r) = it.next().await` |
+//! | `async with asyncio.timeout(d)` / `timeout_at(when)` | [`timeout(d)?.run(async { body }).await`](timeout) / [`timeout_at(Some(when))`](timeout_at) |
+//! | `async with asyncio.TaskGroup() as tg: tg.create_task(c)` | [`tg.run(async { body }).await`](TaskGroup::run), or [`enter()`](TaskGroup::enter), [`create_task(c)`](TaskGroup::create_task), [`exit(body).await`](TaskGroup::exit); errors in an [`ExceptionGroup`] |
 //! | `loop.is_running()` / `is_closed()` / `close()` | the same names |
 //! | `loop.set_exception_handler(h)` / `get_exception_handler()` | [the same names](EventLoop::set_exception_handler); `h(&EventLoop, &ErrorContext)`; `None` restores the default |
 //! | `loop.default_exception_handler(ctx)` / `call_exception_handler(ctx)` | the same names; see [Logging](#logging) |
@@ -330,6 +340,12 @@ pub use error::{
 #[cfg(asyncio_future_loom)]
 #[doc(hidden)]
 pub use hooks::{break_wakeup_protocol, RemoteStats};
+pub use runtime::functions;
+pub use runtime::{
+    as_completed, gather, gather_return_exceptions, is_timeout_error, shield, timeout, timeout_at,
+    wait, wait_for, AsCompleted, Delay, EnsureFuture, ExceptionGroup, Gathering, ReturnWhen,
+    TaskGroup, Timeout,
+};
 pub use runtime::{
     get_running_loop, run, sleep, Callback, EventLoop, ExceptionHandler, Handle,
     IntoExceptionHandler, LoopHandle, RunUntilComplete, Seconds, Take, Task, TaskOptions, TaskRef,

@@ -1,8 +1,8 @@
-//! Every rule ID of `spec/future.md`, `spec/threads.md` and
-//! `spec/python-binding.md` is named by at least one test (the binding's in
-//! `python/tests/`), so spec
-//! coverage cannot rot: a new rule without a test fails here, and so does a
-//! test naming a rule the spec does not have.
+//! Every rule ID of `spec/future.md`, `spec/threads.md`,
+//! `spec/functions.md` and `spec/python-binding.md` is named by at least
+//! one test (the binding's in `python/tests/`), so spec coverage cannot
+//! rot: a new rule without a test fails here, and so does a test naming a
+//! rule the spec does not have.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,7 +12,7 @@ fn rule_ids(text: &str) -> BTreeSet<String> {
     let bytes: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < bytes.len() {
-        for prefix in ["FUT-", "CTX-", "TASK-", "LOOP-", "THREAD-", "PY-"] {
+        for prefix in ["FUT-", "CTX-", "TASK-", "LOOP-", "THREAD-", "PY-", "FN-"] {
             let p: Vec<char> = prefix.chars().collect();
             if bytes[i..].starts_with(&p) && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
                 let mut j = i + p.len();
@@ -57,6 +57,7 @@ fn spec_rules(root: &Path) -> BTreeSet<String> {
         "spec/future.md",
         "spec/threads.md",
         "spec/python-binding.md",
+        "spec/functions.md",
     ] {
         rules.extend(rule_ids(&std::fs::read_to_string(root.join(part)).unwrap()));
     }

@@ -11,10 +11,60 @@
 //! propagation (an await cycle) answers True without a second request, so
 //! a cycle ends instead of recursing (TASK-CANCEL-5). Everything is done
 //! before the outermost `cancel` returns, as with CPython's recursion.
+//!
+//! A future whose `cancel` CPython overrides in a subclass (`gather`'s
+//! `_GatheringFuture`) registers a [`CancelHook`] for its address; a task
+//! cancelling the future it awaits, and the functions on futures, cancel
+//! through [`cancel_future`], which runs the hook instead of the Future's
+//! own cell (FN-GATHER-4).
 
-use std::collections::{HashSet, VecDeque};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
 
 use super::event_loop::EventLoop;
+use crate::future::AnyFuture;
+
+/// `cancel(msg)` of a Future subclass: what runs instead of the Future's
+/// own cancel for a future registered with [`set_cancel_hook`].
+pub(crate) trait CancelHook {
+    /// The subclass's `cancel(msg)`; its answer is `cancel`'s.
+    fn cancel(&self, msg: Option<std::sync::Arc<str>>) -> bool;
+}
+
+thread_local! {
+    /// By the future's address; the hook is held weakly, and a future keeps
+    /// its hook alive (so the address is not reused while it is set).
+    static HOOKS: RefCell<HashMap<*const (), Weak<dyn CancelHook>>> = RefCell::new(HashMap::new());
+}
+
+/// Makes `hook` the `cancel` of the future at `future` until cleared.
+pub(crate) fn set_cancel_hook(future: *const (), hook: Weak<dyn CancelHook>) {
+    HOOKS.with(|h| h.borrow_mut().insert(future, hook));
+}
+
+/// The future at `future` cancels as a Future again.
+pub(crate) fn clear_cancel_hook(future: *const ()) {
+    let hook = HOOKS.with(|h| h.borrow_mut().remove(&future));
+    drop(hook);
+}
+
+/// `future.cancel(msg)`: its hook's, when one is set, else the table's.
+pub(crate) fn cancel_future(future: Rc<dyn AnyFuture>, msg: Option<std::sync::Arc<str>>) -> bool {
+    let key = Rc::as_ptr(&future).cast::<()>();
+    let hook = HOOKS.with(|h| {
+        let hooks = h.borrow();
+        if hooks.is_empty() {
+            None
+        } else {
+            hooks.get(&key).and_then(Weak::upgrade)
+        }
+    });
+    match hook {
+        Some(hook) => hook.cancel(msg),
+        None => future.cancel_with(msg),
+    }
+}
 
 /// A propagation under way: the tasks reached and what is left to do.
 #[derive(Default)]

@@ -97,15 +97,18 @@ impl<T: 'static> fmt::Debug for Take<T> {
     }
 }
 
-mod sealed {
+/// Seals [`RunUntilComplete`]: the crate's own futures only (also
+/// `functions::Gathering`).
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
 /// What [`EventLoop::run_until_complete`] runs until done and then reads:
 /// a future or a task by reference (`&fut`, `&task`: the result cloned,
 /// `T: Clone`, as `result()` gives it), or their [`take()`](Take) (the
-/// result moved out, any `T`; [`FUT-TAKE-3`](crate#the-spec-and-conformance)).
-/// Sealed: implemented only here.
+/// result moved out, any `T`; [`FUT-TAKE-3`](crate#the-spec-and-conformance)),
+/// or a [`Gathering`](crate::Gathering) by reference. Sealed: implemented
+/// only in this crate.
 ///
 /// ```
 /// use asyncio_future::{EventLoop, FutureError};

@@ -116,7 +116,7 @@ impl<T: 'static> TaskCore<T> {
             TaskAction::ScheduleStep => self.clone().schedule_step(),
             TaskAction::CancelAwaited => {
                 if let Some(fut) = future {
-                    let cancelled = fut.cancel_with(message);
+                    let cancelled = super::cancel::cancel_future(fut, message);
                     let answered = self.on(Input::AwaitedAnswered { cancelled });
                     self.carry_out_rest(answered);
                 }
