@@ -17,6 +17,7 @@ mod loop_tasks;
 mod remote;
 mod report;
 mod sites;
+mod slab;
 mod sleep;
 mod step;
 mod take;
