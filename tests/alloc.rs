@@ -217,3 +217,23 @@ fn removing_done_callbacks_allocates_nothing() {
     let (n, removed) = count(|| f.remove_done_callback(&keep));
     assert_eq!((n, removed), (0, 5_000));
 }
+
+#[test]
+fn call_soon_of_a_small_closure_allocates_nothing() {
+    // LOOP-HANDLE-1: a callback of up to three words of captures is stored
+    // inline in the loop's handle slab; its slot is reused once it ran and
+    // its handle was dropped.
+    let lp = EventLoop::new();
+    let ran = std::rc::Rc::new(Cell::new(0));
+    let round = || {
+        for _ in 0..100 {
+            let r = ran.clone();
+            drop(lp.call_soon(move || r.set(r.get() + 1)).unwrap());
+        }
+        iterate(&lp);
+    };
+    round(); // warm the ready queue and the slab
+    let (n, ()) = count(round);
+    assert_eq!(n, 0);
+    assert_eq!(ran.get(), 200);
+}

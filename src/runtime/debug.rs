@@ -15,7 +15,7 @@
 use std::rc::Rc;
 
 use super::event_loop::{EventLoop, Seconds};
-use super::handle::{handle_repr, RawHandle};
+use super::handle::{handle_repr, Handle};
 use super::report::report_warning;
 use super::step::{DoneFn, Kind, Ready, TaskStep};
 use crate::future::AnyFuture;
@@ -104,11 +104,11 @@ impl EventLoop {
     #[inline(never)]
     pub(super) fn run_timed(&self, item: Ready) {
         // A cancelled handle is skipped untimed, as CPython skips it.
-        let Some(running) = Running::of(&item) else {
+        let Some(running) = Running::of(self, &item) else {
             return self.run_entry(item);
         };
         let site = match &running {
-            Running::Handle(handle, _) => handle.site(),
+            Running::Handle(handle, _) => handle.info().site,
             _ => None,
         };
         let previous = self.0.debug.current_handle.replace(site);
@@ -130,20 +130,25 @@ impl EventLoop {
 /// anything else by its handle's.
 enum Running {
     /// A `call_soon` handle, or a timer with its deadline.
-    Handle(Rc<dyn RawHandle>, Option<f64>),
+    Handle(Handle, Option<f64>),
     Callback(Rc<dyn DoneFn>, Rc<dyn AnyFuture>),
     Task(Rc<dyn TaskStep>),
     Waker,
 }
 
 impl Running {
-    fn of(item: &Ready) -> Option<Running> {
+    fn of(lp: &EventLoop, item: &Ready) -> Option<Running> {
+        let handle = |key| {
+            let slab = &lp.0.slab;
+            slab.retain(key);
+            Handle::counted(slab, key)
+        };
         Some(match item {
-            Ready::Handle(handle) | Ready::Timer { handle, .. } if handle.cancelled() => {
+            Ready::Handle(key) | Ready::Timer { key, .. } if lp.0.slab.cancelled(*key) => {
                 return None
             }
-            Ready::Handle(handle) => Running::Handle(handle.clone(), None),
-            Ready::Timer { handle, when } => Running::Handle(handle.clone(), Some(*when)),
+            Ready::Handle(key) => Running::Handle(handle(*key), None),
+            Ready::Timer { key, when } => Running::Handle(handle(*key), Some(*when)),
             Ready::Done {
                 future,
                 registration,
@@ -158,7 +163,7 @@ impl Running {
 
     fn describe(&self) -> String {
         match self {
-            Running::Handle(handle, when) => handle_repr(&**handle, *when),
+            Running::Handle(handle, when) => handle_repr(handle.info(), *when),
             Running::Callback(f, future) => format!("<Handle {}({})>", f.name(), future.repr()),
             Running::Task(task) => task.repr(),
             Running::Waker => "<Handle Waker.wake()>".to_owned(),

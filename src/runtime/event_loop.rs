@@ -32,9 +32,10 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::handle::{new_handle, Handle, Timer, TimerHandle};
+use super::handle::{Handle, Timer, TimerHandle};
 use super::remote::{LoopHandle, Shared};
 use super::sites::{debug_default, DebugMode, Site};
+use super::slab::Slab;
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
 use crate::error::{ErrorContext, RuntimeError};
@@ -53,6 +54,8 @@ type Handler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
 
 pub(crate) struct LoopInner {
     pub(super) ready: RefCell<VecDeque<Ready>>,
+    /// The handles' states (`slab.rs`), shared with the handles.
+    pub(super) slab: Rc<Slab>,
     pub(super) timers: RefCell<BinaryHeap<Timer>>,
     pub(super) timer_seq: Cell<u64>,
     /// Cancelled timers still in `timers` (at least: see `timers.rs`).
@@ -81,6 +84,7 @@ pub(crate) struct LoopInner {
 impl Drop for LoopInner {
     fn drop(&mut self) {
         drop(self.shared.close());
+        self.slab.drop_all();
     }
 }
 
@@ -192,6 +196,7 @@ impl EventLoop {
     fn with_clock(clock: Clock) -> Self {
         EventLoop(Rc::new(LoopInner {
             ready: RefCell::new(VecDeque::new()),
+            slab: Rc::default(),
             timers: RefCell::new(BinaryHeap::new()),
             timer_seq: Cell::new(0),
             timers_cancelled: Rc::new(Cell::new(0)),
@@ -269,9 +274,10 @@ impl EventLoop {
     ) -> Result<Handle, RuntimeError> {
         self.check_closed()?;
         let site = self.0.debug.handle_site(Location::caller());
-        let handle = new_handle(callback, CtxRef::explicit_or_capture(context), site);
-        self.push_ready(Ready::Handle(handle.clone()));
-        Ok(Handle(handle))
+        let slab = &self.0.slab;
+        let key = slab.insert(callback, CtxRef::explicit_or_capture(context), site, 1);
+        self.push_ready(Ready::Handle(key));
+        Ok(Handle::counted(slab, key))
     }
 
     /// `loop.call_later(delay, callback)`: runs `callback` about `delay`
@@ -301,17 +307,14 @@ impl EventLoop {
             return Err(RuntimeError::new("call_at: when is NaN"));
         }
         let site = self.0.debug.handle_site(Location::caller());
-        let handle = new_handle(callback, CtxRef::capture(), site);
+        let slab = &self.0.slab;
+        let key = slab.insert(callback, CtxRef::capture(), site, 1);
         let seq = self.0.timer_seq.get();
         self.0.timer_seq.set(seq + 1);
-        self.0.timers.borrow_mut().push(Timer {
-            when,
-            seq,
-            handle: handle.clone(),
-        });
+        self.0.timers.borrow_mut().push(Timer { when, seq, key });
         self.reclaim_cancelled_timers();
         Ok(TimerHandle {
-            handle: Handle(handle),
+            handle: Handle::counted(slab, key),
             when,
             cancelled_count: self.0.timers_cancelled.clone(),
         })
@@ -369,8 +372,15 @@ impl EventLoop {
         let mut remote = self.0.shared.close();
         let tasks = std::mem::take(&mut *self.0.tasks.borrow_mut());
         self.0.timers_cancelled.set(0);
-        drop(ready);
-        drop(timers);
+        for item in ready {
+            match item {
+                Ready::Handle(key) | Ready::Timer { key, .. } => self.0.slab.drop_queued(key),
+                item => drop(item),
+            }
+        }
+        for timer in timers {
+            self.0.slab.drop_queued(timer.key);
+        }
         // Accepted submissions that will never run: the handler is told
         // (spec THREAD-SUBMIT-3).
         if let Some(message) = remote.report() {

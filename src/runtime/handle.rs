@@ -2,7 +2,8 @@
 //! [`EventLoop::call_later`](crate::EventLoop::call_later) and [`EventLoop::call_at`](crate::EventLoop::call_at) return, and what the
 //! loop's ready queue and timer heap hold.
 //!
-//! A handle owns its callback until it runs or is cancelled; cancelling
+//! A handle is a key into the loop's handle slab (`super::slab`), whose
+//! slot owns the callback until it runs or is cancelled; cancelling
 //! drops the callback at once, as CPython clears `_callback`, and a
 //! cancelled handle never runs (spec `LOOP-HANDLE-1`). Timers with the same
 //! deadline run in the order they were scheduled (`LOOP-TIMER-1`); a
@@ -13,87 +14,18 @@
 use std::cell::Cell;
 use std::cmp::Ordering as CmpOrdering;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 
-use super::sites::{Site, SiteId};
-use crate::context::CtxRef;
-use crate::error::RuntimeError;
+use super::slab::{Info, Key, Slab};
 use crate::future::created_at;
-
-/// The type-erased body of a `call_soon` / `call_later` handle.
-pub(crate) trait RawHandle {
-    /// Runs the callback in its context, catching a panic; `None` when the
-    /// handle was cancelled (or already ran). One virtual call per handle.
-    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>>;
-    /// Cancels; `true` when the handle was still to run (not cancelled
-    /// before, not run).
-    fn cancel(&self) -> bool;
-    fn cancelled(&self) -> bool;
-    fn name(&self) -> &str;
-    /// Where it was made, when made in debug mode.
-    fn site(&self) -> Option<Site>;
-}
-
-struct HandleCell<F> {
-    callback: Cell<Option<F>>,
-    cancelled: Cell<bool>,
-    site: SiteId,
-    context: CtxRef,
-}
-
-impl<F: FnOnce() + 'static> RawHandle for HandleCell<F> {
-    fn run_checked(&self) -> Option<Result<std::thread::Result<()>, RuntimeError>> {
-        if self.cancelled.get() {
-            return None;
-        }
-        let f = self.callback.take()?;
-        Some(self.context.run(|| catch_unwind(AssertUnwindSafe(f))))
-    }
-
-    fn cancel(&self) -> bool {
-        let was_cancelled = self.cancelled.replace(true);
-        // Drop the callback now, as CPython clears `_callback`; no borrow is
-        // held while its captures are dropped.
-        let callback = self.callback.take();
-        let was_pending = callback.is_some() && !was_cancelled;
-        drop(callback);
-        was_pending
-    }
-
-    fn cancelled(&self) -> bool {
-        self.cancelled.get()
-    }
-
-    fn name(&self) -> &str {
-        std::any::type_name::<F>()
-    }
-
-    fn site(&self) -> Option<Site> {
-        self.site.get()
-    }
-}
-
-pub(crate) fn new_handle<F: FnOnce() + 'static>(
-    f: F,
-    context: CtxRef,
-    site: SiteId,
-) -> Rc<dyn RawHandle> {
-    Rc::new(HandleCell {
-        callback: Cell::new(Some(f)),
-        cancelled: Cell::new(false),
-        site,
-        context,
-    })
-}
 
 /// CPython's `Handle` repr: `<Handle cb()>`, `<Handle cancelled cb()>`,
 /// and `<TimerHandle when=T cb()>` for a timer (`when`), ending with
 /// ` created at FILE:LINE` in debug mode.
-pub(crate) fn handle_repr(handle: &dyn RawHandle, when: Option<f64>) -> String {
-    let state = if handle.cancelled() { " cancelled" } else { "" };
-    let site = created_at(handle.site());
-    let name = handle.name();
+pub(crate) fn handle_repr(info: Info, when: Option<f64>) -> String {
+    let state = if info.cancelled { " cancelled" } else { "" };
+    let site = created_at(info.site);
+    let name = info.name;
     match when {
         None => format!("<Handle{state} {name}(){site}>"),
         Some(when) => format!("<TimerHandle{state} when={when} {name}(){site}>"),
@@ -102,10 +34,27 @@ pub(crate) fn handle_repr(handle: &dyn RawHandle, when: Option<f64>) -> String {
 
 /// `asyncio.Handle`: returned by [`EventLoop::call_soon`](crate::EventLoop::call_soon); cancelling it
 /// before it runs means it never runs.
-#[derive(Clone)]
-pub struct Handle(pub(crate) Rc<dyn RawHandle>);
+/// All clones share one state: a slot of the loop's handle slab.
+pub struct Handle {
+    slab: Rc<Slab>,
+    key: Key,
+}
 
 impl Handle {
+    /// The handle of a slot already counting it (`Slab::insert`).
+    #[inline(always)]
+    pub(crate) fn counted(slab: &Rc<Slab>, key: Key) -> Handle {
+        Handle {
+            slab: slab.clone(),
+            key,
+        }
+    }
+
+    /// What its repr shows.
+    pub(crate) fn info(&self) -> Info {
+        self.slab.info(self.key)
+    }
+
     /// `handle.cancel()`.
     ///
     /// ```
@@ -121,12 +70,12 @@ impl Handle {
     /// assert!(!ran.get());
     /// ```
     pub fn cancel(&self) {
-        self.0.cancel();
+        self.slab.cancel(self.key);
     }
 
     /// Cancels; `true` when the handle was still to run.
     pub(crate) fn cancel_pending(&self) -> bool {
-        self.0.cancel()
+        self.slab.cancel(self.key)
     }
 
     /// `handle.cancelled()`.
@@ -140,13 +89,27 @@ impl Handle {
     /// assert!(handle.cancelled());
     /// ```
     pub fn cancelled(&self) -> bool {
-        self.0.cancelled()
+        self.slab.cancelled(self.key)
+    }
+}
+
+impl Clone for Handle {
+    fn clone(&self) -> Self {
+        self.slab.retain(self.key);
+        Handle::counted(&self.slab, self.key)
+    }
+}
+
+impl Drop for Handle {
+    #[inline]
+    fn drop(&mut self) {
+        self.slab.release_handle(self.key);
     }
 }
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&handle_repr(&*self.0, None))
+        f.write_str(&handle_repr(self.info(), None))
     }
 }
 
@@ -211,14 +174,14 @@ impl TimerHandle {
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&handle_repr(&*self.handle.0, Some(self.when)))
+        f.write_str(&handle_repr(self.handle.info(), Some(self.when)))
     }
 }
 
 pub(crate) struct Timer {
     pub(crate) when: f64,
     pub(crate) seq: u64,
-    pub(crate) handle: Rc<dyn RawHandle>,
+    pub(crate) key: Key,
 }
 
 impl PartialEq for Timer {

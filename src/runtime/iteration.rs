@@ -11,13 +11,13 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
 use std::time::Duration;
 
 use super::event_loop::{Clock, EventLoop, RunEnd};
-use super::handle::{handle_repr, new_handle, RawHandle};
+use super::handle::handle_repr;
 use super::remote::RemoteItem;
 use super::sites::{Site, SiteId};
+use super::slab::{Info, Key};
 use super::step::{Kind, Ready};
 use crate::context::CtxRef;
 use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
@@ -85,11 +85,12 @@ impl EventLoop {
                     Some(t) if t.when <= end => {
                         if let Some(t) = timers.pop() {
                             drop(timers);
-                            if t.handle.cancelled() {
+                            if self.0.slab.cancelled(t.key) {
                                 self.uncount_cancelled_timer();
+                                self.0.slab.release(t.key);
                             } else {
                                 self.push_ready(Ready::Timer {
-                                    handle: t.handle,
+                                    key: t.key,
                                     when: t.when,
                                 });
                             }
@@ -114,8 +115,8 @@ impl EventLoop {
         for item in items {
             match item {
                 RemoteItem::Call(f, _) => {
-                    let handle = new_handle(f, CtxRef::capture(), SiteId::NONE);
-                    self.push_ready(Ready::Handle(handle));
+                    let key = self.0.slab.insert(f, CtxRef::capture(), SiteId::NONE, 0);
+                    self.push_ready(Ready::Handle(key));
                 }
                 RemoteItem::Wake(id) => {
                     let task = self.0.tasks.borrow().get(&id).cloned();
@@ -141,8 +142,8 @@ impl EventLoop {
     #[inline(always)]
     pub(super) fn run_entry(&self, item: Ready) {
         match item {
-            Ready::Handle(handle) => self.run_handle(&handle, None),
-            Ready::Timer { handle, when } => self.run_handle(&handle, Some(when)),
+            Ready::Handle(key) => self.run_handle(key, None),
+            Ready::Timer { key, when } => self.run_handle(key, Some(when)),
             Ready::Done {
                 future,
                 registration,
@@ -175,17 +176,35 @@ impl EventLoop {
 
     /// Runs a `call_soon` handle or a timer (`when`).
     #[inline(always)]
-    fn run_handle(&self, handle: &Rc<dyn RawHandle>, when: Option<f64>) {
-        if let Some(outcome) = handle.run_checked() {
-            self.report_callback_failure(
-                outcome,
-                || Failed {
-                    callback: format!("{}()", handle.name()),
-                    handle: handle_repr(&**handle, when),
-                    site: handle.site(),
-                },
-                None,
-            );
+    fn run_handle(&self, key: Key, when: Option<f64>) {
+        let slab = &self.0.slab;
+        let Some(run) = slab.start_run(key) else {
+            return;
+        };
+        let outcome = run.pending.run();
+        self.report_callback_failure(
+            outcome,
+            || {
+                let info = if run.held {
+                    slab.info(key)
+                } else {
+                    // No handle refers to it: it cannot have been cancelled.
+                    Info {
+                        name: (run.name)(),
+                        site: run.site.get(),
+                        cancelled: false,
+                    }
+                };
+                Failed {
+                    callback: format!("{}()", info.name),
+                    handle: handle_repr(info, when),
+                    site: info.site,
+                }
+            },
+            None,
+        );
+        if run.held {
+            slab.release(key);
         }
     }
 

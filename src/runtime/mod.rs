@@ -20,6 +20,7 @@ mod loop_tasks;
 mod remote;
 mod report;
 mod sites;
+mod slab;
 mod sleep;
 mod step;
 mod take;

@@ -10,7 +10,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::task::Waker;
 
-use super::handle::RawHandle;
+use super::slab::Key;
 use crate::context::CtxRef;
 use crate::future::{AnyFuture, Entry, Message, TaskState};
 
@@ -20,12 +20,9 @@ pub(crate) type LoopRegistration = Entry<DoneCallback, CtxRef>;
 /// What the loop's ready queue holds.
 pub(crate) enum Ready {
     /// A `call_soon` handle.
-    Handle(Rc<dyn RawHandle>),
+    Handle(Key),
     /// A timer that came due, with its deadline (for its repr).
-    Timer {
-        handle: Rc<dyn RawHandle>,
-        when: f64,
-    },
+    Timer { key: Key, when: f64 },
     /// One done callback of a completed future.
     Done {
         future: Rc<dyn AnyFuture>,

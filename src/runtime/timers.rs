@@ -64,7 +64,14 @@ impl EventLoop {
         }
         let mut entries = std::mem::take(&mut *self.0.timers.borrow_mut()).into_vec();
         self.0.timers_cancelled.set(0);
-        entries.retain(|t| !t.handle.cancelled());
+        let slab = &self.0.slab;
+        entries.retain(|t| {
+            let cancelled = slab.cancelled(t.key);
+            if cancelled {
+                slab.release(t.key);
+            }
+            !cancelled
+        });
         let mut heap = BinaryHeap::from(entries);
         let mut timers = self.0.timers.borrow_mut();
         // Timers scheduled by what the drops ran.
@@ -77,11 +84,13 @@ impl EventLoop {
         loop {
             let mut timers = self.0.timers.borrow_mut();
             match timers.peek() {
-                Some(t) if t.handle.cancelled() => {
+                Some(t) if self.0.slab.cancelled(t.key) => {
                     let t = timers.pop();
                     drop(timers);
                     self.uncount_cancelled_timer();
-                    drop(t);
+                    if let Some(t) = t {
+                        self.0.slab.release(t.key);
+                    }
                 }
                 _ => break,
             }
