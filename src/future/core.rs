@@ -135,19 +135,29 @@ impl<T: 'static, S: Schedule> Drop for Core<T, S> {
             self.report_never_retrieved();
         }
         self.scheduler.forget_site(std::ptr::from_ref(self).cast());
-        // What is left in the field (TAKEN) holds nothing.
-        let state = std::mem::replace(self.state.get_mut(), State::Taken);
-        let holds_nothing = match &state {
-            State::Pending(CallbackList::Empty) | State::Taken => true,
+        // The field is `ManuallyDrop`: a state that holds nothing to drop
+        // is left as it is; any other is moved out (leaving TAKEN, which
+        // holds nothing) and dropped.
+        let state = self.state.get_mut();
+        if let State::Pending(CallbackList::Empty) = state {
+            return;
+        }
+        let holds_nothing = match state {
+            State::Taken => true,
             State::Result(_) => !std::mem::needs_drop::<T>(),
             _ => false,
         };
-        if holds_nothing {
-            std::mem::forget(state);
-        } else {
-            drop(state);
+        if !holds_nothing {
+            drop_held(state);
         }
     }
+}
+
+/// Drops what a state holds (user code: values, exceptions, callbacks),
+/// out of line so that the common drop of a future stays small.
+#[inline(never)]
+fn drop_held<T, S: Schedule>(state: &mut State<T, S>) {
+    drop(std::mem::replace(state, State::Taken));
 }
 
 impl<T: 'static, S: Schedule> Core<T, S> {
@@ -245,7 +255,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     #[track_caller]
     #[inline(always)]
     pub fn new(scheduler: &S) -> Self {
-        let future = Future(Rc::new(Core {
+        // `new_cyclic` builds the core after the allocation, in place: no
+        // copy through the stack.
+        let future = Future(Rc::new_cyclic(|_| Core {
             scheduler: scheduler.clone(),
             state: ManuallyDrop::new(RefCell::new(State::Pending(CallbackList::Empty))),
             task: OnceCell::new(),
