@@ -26,6 +26,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
+use super::coroutine::Coroutine;
 use super::event_loop::EventLoop;
 use super::remote::{RemoteItem, Shared};
 use super::step::{Ready, TaskStep};
@@ -70,8 +71,6 @@ impl Wake for TaskWaker {
         }
     }
 }
-
-type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureError>>>>;
 
 struct TaskCore<T: 'static> {
     id: u64,
@@ -163,7 +162,7 @@ impl<T: 'static> TaskCore<T> {
         let polled = self.context.run(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 let mut cx = TaskContext::from_waker(&self.waker);
-                coroutine.as_mut().poll(&mut cx)
+                coroutine.as_mut().poll_body(&mut cx)
             }))
         });
         event_loop.swap_current_task(previous);
@@ -352,7 +351,7 @@ impl<T: 'static> Task<T> {
         E: Into<FutureError> + 'static,
         F: std::future::Future<Output = Result<T, E>> + 'static,
     {
-        let coroutine: Coroutine<T> = Box::pin(async move { future.await.map_err(Into::into) });
+        let coroutine: Coroutine<T> = Box::pin(future);
         let waker_state = Arc::new(TaskWaker {
             id,
             shared: event_loop.shared().clone(),
