@@ -17,7 +17,7 @@
 //! the loop's remote queue, and the loop schedules a step. Repeated wakes
 //! before the step coalesce into one (`THREAD-WAKE-2`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -77,7 +77,8 @@ struct TaskCore<T: 'static> {
     /// `get_name()` ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
     name: RefCell<TaskName>,
     future: Future<T>,
-    coroutine: RefCell<Option<Coroutine<T>>>,
+    /// Out of the cell while a step polls it.
+    coroutine: Cell<Option<Coroutine<T>>>,
     context: Context,
     waker: Waker,
     waker_state: Arc<TaskWaker>,
@@ -121,12 +122,12 @@ impl<T: 'static> TaskCore<T> {
                 }
             }
             TaskAction::FinishCancelled => {
-                let coroutine = self.coroutine.borrow_mut().take();
+                let coroutine = self.coroutine.take();
                 drop(coroutine);
                 self.finish(Completion::Cancel(message), future);
             }
             TaskAction::DropCoroutine => {
-                let coroutine = self.coroutine.borrow_mut().take();
+                let coroutine = self.coroutine.take();
                 drop(coroutine);
                 drop(future);
                 self.future
@@ -153,7 +154,7 @@ impl<T: 'static> TaskCore<T> {
     fn poll(self: &Rc<Self>) {
         self.waker_state.notified.store(false, Ordering::Release);
         // Present: the table polls only a task with a coroutine.
-        let Some(mut coroutine) = self.coroutine.borrow_mut().take() else {
+        let Some(mut coroutine) = self.coroutine.take() else {
             return;
         };
         let me: Rc<dyn TaskStep> = self.clone();
@@ -168,7 +169,7 @@ impl<T: 'static> TaskCore<T> {
         event_loop.swap_current_task(previous);
         match polled {
             Ok(Ok(Poll::Pending)) => {
-                *self.coroutine.borrow_mut() = Some(coroutine);
+                self.coroutine.set(Some(coroutine));
                 let effect = self.on(Input::StepPending);
                 self.carry_out(effect);
             }
@@ -213,7 +214,7 @@ impl<T: 'static> TaskCore<T> {
             _ => {
                 // Ending cancelled: the coroutine goes back for the action,
                 // which drops it from there.
-                *self.coroutine.borrow_mut() = Some(coroutine);
+                self.coroutine.set(Some(coroutine));
                 self.carry_out(effect);
             }
         }
@@ -363,7 +364,7 @@ impl<T: 'static> Task<T> {
             id,
             future,
             name: RefCell::new(options.name.map_or_else(TaskName::next, TaskName::Given)),
-            coroutine: RefCell::new(Some(coroutine)),
+            coroutine: Cell::new(Some(coroutine)),
             context: options.context.unwrap_or_else(copy_context),
             waker: Waker::from(waker_state.clone()),
             waker_state,
