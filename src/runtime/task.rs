@@ -531,9 +531,9 @@ impl<T: 'static> Deref for Task<T> {
 impl<T: Clone + 'static> std::future::Future for Task<T> {
     type Output = Result<T, FutureError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut fut = self.core.future.clone();
-        Pin::new(&mut fut).poll(cx)
+        self.core.future.poll_await(cx)
     }
 }
 
