@@ -107,7 +107,18 @@ impl<C, X> Default for CallbackList<C, X> {
 }
 
 impl<C, X> CallbackList<C, X> {
+    /// Appends `reg`; the first registration (the usual one: an awaiting
+    /// task's wake-up) inline.
+    #[inline]
     pub(crate) fn push(&mut self, reg: Entry<C, X>) {
+        if let CallbackList::Empty = self {
+            *self = CallbackList::One(reg);
+        } else {
+            self.push_more(reg);
+        }
+    }
+
+    fn push_more(&mut self, reg: Entry<C, X>) {
         match self {
             CallbackList::Many(m) => m.slots.push(Some(reg)),
             CallbackList::Empty => *self = CallbackList::One(reg),
