@@ -107,6 +107,8 @@ impl<C, X> Default for CallbackList<C, X> {
 }
 
 impl<C, X> CallbackList<C, X> {
+    /// Appends `reg`; the first registration (the usual one: an awaiting
+    /// task's wake-up, a future's one callback) inline.
     #[inline]
     pub(crate) fn push(&mut self, reg: Entry<C, X>) {
         if let CallbackList::Empty = self {

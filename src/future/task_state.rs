@@ -153,6 +153,7 @@ impl TaskState {
     }
 
     /// Whether `fut` is the future awaited.
+    #[inline]
     fn awaits(&self, fut: *const ()) -> bool {
         let awaited = self.awaited.take();
         let same = awaited
@@ -277,6 +278,7 @@ impl TaskState {
     }
 
     /// Whether `fut` is the future awaited (by its allocation).
+    #[inline]
     fn awaits_rc(&self, fut: &Rc<dyn AnyFuture>) -> bool {
         let awaited = self.awaited.take();
         let same = awaited.as_ref().is_some_and(|a| Rc::ptr_eq(a, fut));
@@ -285,6 +287,7 @@ impl TaskState {
     }
 
     /// Whether any future is awaited.
+    #[inline]
     fn awaits_any(&self) -> bool {
         let awaited = self.awaited.take();
         let some = awaited.is_some();

@@ -14,6 +14,7 @@ use crate::error::RuntimeError;
 struct PutBack<'a>(&'a Cell<Option<Rc<dyn TaskStep>>>, Option<Rc<dyn TaskStep>>);
 
 impl Drop for PutBack<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         self.0.set(self.1.take());
     }
@@ -28,6 +29,7 @@ impl EventLoop {
 
     /// Makes `task` the loop's current task for a step (CPython
     /// `_enter_task` / `_leave_task`); returns the one it replaces.
+    #[inline]
     pub(crate) fn swap_current_task(
         &self,
         task: Option<Rc<dyn TaskStep>>,

@@ -10,6 +10,7 @@
 mod awaiting;
 mod callback;
 mod cancel;
+mod coroutine;
 mod debug;
 mod event_loop;
 pub mod functions;

@@ -17,7 +17,7 @@
 //! the loop's remote queue, and the loop schedules a step. Repeated wakes
 //! before the step coalesce into one (`THREAD-WAKE-2`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Deref;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -26,6 +26,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
+use super::coroutine::Coroutine;
 use super::event_loop::EventLoop;
 use super::remote::{RemoteItem, Shared};
 use super::step::{Ready, TaskStep};
@@ -71,14 +72,13 @@ impl Wake for TaskWaker {
     }
 }
 
-type Coroutine<T> = Pin<Box<dyn std::future::Future<Output = Result<T, FutureError>>>>;
-
 struct TaskCore<T: 'static> {
     id: u64,
     /// `get_name()` ([`TASK-NAME-1`](crate#the-spec-and-conformance)).
     name: RefCell<TaskName>,
     future: Future<T>,
-    coroutine: RefCell<Option<Coroutine<T>>>,
+    /// Out of the cell while a step polls it.
+    coroutine: Cell<Option<Coroutine<T>>>,
     context: Context,
     waker: Waker,
     waker_state: Arc<TaskWaker>,
@@ -122,12 +122,12 @@ impl<T: 'static> TaskCore<T> {
                 }
             }
             TaskAction::FinishCancelled => {
-                let coroutine = self.coroutine.borrow_mut().take();
+                let coroutine = self.coroutine.take();
                 drop(coroutine);
                 self.finish(Completion::Cancel(message), future);
             }
             TaskAction::DropCoroutine => {
-                let coroutine = self.coroutine.borrow_mut().take();
+                let coroutine = self.coroutine.take();
                 drop(coroutine);
                 drop(future);
                 self.future
@@ -154,7 +154,7 @@ impl<T: 'static> TaskCore<T> {
     fn poll(self: &Rc<Self>) {
         self.waker_state.notified.store(false, Ordering::Release);
         // Present: the table polls only a task with a coroutine.
-        let Some(mut coroutine) = self.coroutine.borrow_mut().take() else {
+        let Some(mut coroutine) = self.coroutine.take() else {
             return;
         };
         let me: Rc<dyn TaskStep> = self.clone();
@@ -163,13 +163,13 @@ impl<T: 'static> TaskCore<T> {
         let polled = self.context.run(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 let mut cx = TaskContext::from_waker(&self.waker);
-                coroutine.as_mut().poll(&mut cx)
+                coroutine.as_mut().poll_body(&mut cx)
             }))
         });
         event_loop.swap_current_task(previous);
         match polled {
             Ok(Ok(Poll::Pending)) => {
-                *self.coroutine.borrow_mut() = Some(coroutine);
+                self.coroutine.set(Some(coroutine));
                 let effect = self.on(Input::StepPending);
                 self.carry_out(effect);
             }
@@ -214,7 +214,7 @@ impl<T: 'static> TaskCore<T> {
             _ => {
                 // Ending cancelled: the coroutine goes back for the action,
                 // which drops it from there.
-                *self.coroutine.borrow_mut() = Some(coroutine);
+                self.coroutine.set(Some(coroutine));
                 self.carry_out(effect);
             }
         }
@@ -352,7 +352,7 @@ impl<T: 'static> Task<T> {
         E: Into<FutureError> + 'static,
         F: std::future::Future<Output = Result<T, E>> + 'static,
     {
-        let coroutine: Coroutine<T> = Box::pin(async move { future.await.map_err(Into::into) });
+        let coroutine: Coroutine<T> = Box::pin(future);
         let waker_state = Arc::new(TaskWaker {
             id,
             shared: event_loop.shared().clone(),
@@ -364,7 +364,7 @@ impl<T: 'static> Task<T> {
             id,
             future,
             name: RefCell::new(options.name.map_or_else(TaskName::next, TaskName::Given)),
-            coroutine: RefCell::new(Some(coroutine)),
+            coroutine: Cell::new(Some(coroutine)),
             context: options.context.unwrap_or_else(copy_context),
             waker: Waker::from(waker_state.clone()),
             waker_state,
@@ -531,9 +531,9 @@ impl<T: 'static> Deref for Task<T> {
 impl<T: Clone + 'static> std::future::Future for Task<T> {
     type Output = Result<T, FutureError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut fut = self.core.future.clone();
-        Pin::new(&mut fut).poll(cx)
+        self.core.future.poll_await(cx)
     }
 }
 
