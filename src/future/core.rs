@@ -191,7 +191,15 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
     }
 
     fn retrieve(&self) {
-        let _ = self.read(Operation::Result);
+        // One borrow: the cell of `result()` and the mark it makes. Not
+        // borrowable only while `result()` clones FINISHED (result), where
+        // there is nothing to mark.
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            let cell = table::lookup_for(self.role(), state.kind(), Operation::Result);
+            if cell.next.is_some() {
+                state.mark_retrieved();
+            }
+        }
     }
 
     fn cancelled_message(&self) -> Option<Option<Arc<str>>> {
