@@ -17,6 +17,7 @@ mod handle;
 mod handler;
 mod iteration;
 mod loop_tasks;
+mod ready;
 mod remote;
 mod report;
 mod sites;
