@@ -321,11 +321,13 @@ enum Captured {
 
 impl CtxRef {
     /// `copy_context()` of the current context, without allocating.
+    #[inline]
     pub(crate) fn capture() -> CtxRef {
         CtxRef(Captured::Snapshot(current_snapshot()))
     }
 
     /// The given context, or a copy of the current one.
+    #[inline]
     pub(crate) fn explicit_or_capture(ctx: Option<&Context>) -> CtxRef {
         match ctx {
             Some(c) => CtxRef(Captured::Context(c.clone())),

@@ -271,6 +271,7 @@ impl EventLoop {
     /// inside the given context (or a copy of the current one).
     #[doc = include_str!("../doc/event_loop/call_soon_in.md")]
     #[track_caller]
+    #[inline]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
