@@ -94,6 +94,10 @@ fn test_callback_cancelling_its_own_handle_then_failing_is_reported_cancelled() 
     lp.set_exception_handler(move |_: &EventLoop, c: &ErrorContext| {
         s.borrow_mut().push(c.handle.clone().unwrap_or_default())
     });
+    // A handle whose callback ran already: cancelling it too changes
+    // nothing of the report.
+    let old = lp.call_soon(|| {}).unwrap();
+    run_one(&lp);
     let own: Rc<RefCell<Option<Handle>>> = Rc::default();
     let o = own.clone();
     let h = lp
@@ -101,6 +105,7 @@ fn test_callback_cancelling_its_own_handle_then_failing_is_reported_cancelled() 
             if let Some(h) = o.borrow_mut().take() {
                 h.cancel();
             }
+            old.cancel();
             panic!("after cancelling itself");
         })
         .unwrap();

@@ -24,7 +24,7 @@ pub(crate) struct ReadyQueue {
     entries: VecDeque<Ready>,
     /// The position of `entries[0]`: how many entries were taken out.
     head: u64,
-    /// The position of the last entry cancelled after it was taken out
+    /// The position of the entry taken out last, once cancelled after that
     /// (while it ran): the repr of a handle that cancelled itself and then
     /// failed says "cancelled".
     cancelled_taken: Option<u64>,
@@ -119,7 +119,9 @@ impl ReadyQueue {
                 }
             }
             None => {
-                self.cancelled_taken = Some(position);
+                if self.head.checked_sub(1) == Some(position) {
+                    self.cancelled_taken = Some(position);
+                }
                 None
             }
         }
