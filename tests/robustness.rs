@@ -225,3 +225,71 @@ fn test_callback_reenters_loop_run_gets_error_not_panic() {
     run_one(&lp);
     assert_eq!(log.get(), ["true"]);
 }
+
+/// A result whose `Clone` (user code, run by `result()`) uses the very
+/// future it is being cloned out of.
+struct ClonesIntoItsFuture {
+    fut: Rc<RefCell<Option<Future<ClonesIntoItsFuture>>>>,
+    log: Log,
+}
+
+impl Clone for ClonesIntoItsFuture {
+    fn clone(&self) -> Self {
+        let fut = self.fut.borrow().clone();
+        if let Some(f) = fut {
+            self.log.push(format!("done={}", f.done()));
+            self.log.push(format!("cancel={}", f.cancel(None)));
+            let again = f.set_result(ClonesIntoItsFuture {
+                fut: Rc::default(),
+                log: self.log.clone(),
+            });
+            self.log.push(format!("set_result={}", again.is_err()));
+            f.add_done_callback(self.log.callback("added-in-clone"), None);
+            self.log.push(format!(
+                "exception={:?}",
+                f.exception().map(|e| e.is_none())
+            ));
+            self.log.push(format!(
+                "removed={}",
+                f.remove_done_callback(&Callback::new(|_: &Future<ClonesIntoItsFuture>| {}))
+            ));
+            let taken = f.take_result().map(|_| ()).map_err(|e| e.to_string());
+            self.log.push(format!("take={taken:?}"));
+        }
+        ClonesIntoItsFuture {
+            fut: Rc::default(),
+            log: self.log.clone(),
+        }
+    }
+}
+
+#[test]
+fn test_result_clone_uses_its_own_future() {
+    // FUT-TAKE-4, LOOP-REENTRANT-1: the result's `Clone` may use its own
+    // future; each method answers as in FINISHED (result), never panics
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let slot = Rc::new(RefCell::new(None));
+    let f = lp.create_future::<ClonesIntoItsFuture>();
+    *slot.borrow_mut() = Some(f.clone());
+    f.set_result(ClonesIntoItsFuture {
+        fut: slot.clone(),
+        log: log.clone(),
+    })
+    .unwrap();
+    assert!(f.result().is_ok());
+    *slot.borrow_mut() = None;
+    run_one(&lp);
+    assert_eq!(
+        log.take(),
+        [
+            "done=true",
+            "cancel=false",
+            "set_result=true",
+            "exception=Ok(true)",
+            "removed=0",
+            "take=Err(\"InvalidStateError: Result is being read.\")",
+            "added-in-clone"
+        ]
+    );
+}

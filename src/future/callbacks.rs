@@ -107,7 +107,19 @@ impl<C, X> Default for CallbackList<C, X> {
 }
 
 impl<C, X> CallbackList<C, X> {
+    #[inline]
     pub(crate) fn push(&mut self, reg: Entry<C, X>) {
+        if let CallbackList::Empty = self {
+            // Nothing to drop in the old value: a plain store.
+            std::mem::forget(std::mem::replace(self, CallbackList::One(reg)));
+        } else {
+            self.push_more(reg);
+        }
+    }
+
+    /// The second and later registrations.
+    #[inline(never)]
+    fn push_more(&mut self, reg: Entry<C, X>) {
         match self {
             CallbackList::Many(m) => m.slots.push(Some(reg)),
             CallbackList::Empty => *self = CallbackList::One(reg),

@@ -15,15 +15,16 @@
 //! `FUT-REMOVE-*`, `FUT-LOG-*`, `FUT-REPR-*`, `TASK-CANCEL-3`,
 //! `LOOP-DEBUG-3` (the creation site in the repr and in the report).
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell, RefMut};
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use super::callbacks::{CallbackList, Entry};
-use super::schedule::{AnyFuture, Callbacks, Registration, Schedule};
-use super::state::{Completion, Finished, State};
+use super::callbacks::CallbackList;
+use super::schedule::{AnyFuture, Callbacks, Schedule};
+use super::state::{Completion, State};
 use super::table::{self, Operation, Outcome, Role, StateKind, Text, Transition};
 use crate::error::{
     CancelledError, ErrorContext, Exception, FutureError, InvalidStateError, RuntimeError,
@@ -41,7 +42,9 @@ pub(crate) trait TaskRole {
 /// The one heap allocation of a future.
 pub(crate) struct Core<T: 'static, S: Schedule> {
     pub(super) scheduler: S,
-    pub(super) state: RefCell<State<T, S>>,
+    /// `ManuallyDrop` so that `Drop` can take the state out and skip the
+    /// drop glue of the states that hold nothing to drop.
+    pub(super) state: ManuallyDrop<RefCell<State<T, S>>>,
     /// Set once when this future is the result of a task (its role).
     pub(super) task: OnceCell<Weak<dyn TaskRole>>,
 }
@@ -56,9 +59,27 @@ impl<T: 'static, S: Schedule> Core<T, S> {
         }
     }
 
+    /// The state for a change, or, while `result()` holds it for the
+    /// result's `Clone` (user code that may use this future), the cell of
+    /// `op` in that state read under a shared borrow. The state then is
+    /// FINISHED (result), whose cells change nothing but `take`'s.
+    #[inline(always)]
+    pub(super) fn state_mut(&self, op: Operation) -> Result<RefMut<'_, State<T, S>>, Transition> {
+        match self.state.try_borrow_mut() {
+            Ok(state) => Ok(state),
+            Err(_) => Err(self.cell_while_read(op)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn cell_while_read(&self, op: Operation) -> Transition {
+        table::lookup_for(self.role(), self.state.borrow().kind(), op)
+    }
+
     /// The cell for `op` in the current state; a read the cell makes a
     /// transition (exception retrieved) is applied here.
-    #[inline]
+    #[inline(always)]
     pub(super) fn read(&self, op: Operation) -> Transition {
         let cell = table::lookup_for(self.role(), self.state.borrow().kind(), op);
         if cell.next.is_some() {
@@ -71,16 +92,20 @@ impl<T: 'static, S: Schedule> Core<T, S> {
     /// it completes the future, replaces the state with the completion's.
     /// Returns the cell and either the callbacks of the PENDING state left
     /// (to schedule) or the refused completion (to drop outside the borrow).
-    #[inline]
+    #[inline(always)]
     fn complete(&self, role: Role, completion: Completion<T>) -> Completed<T, S> {
         self.complete_by(role, completion.operation(), completion)
     }
 
     /// [`complete`](Self::complete) through the cell of `op` (a resolver's
     /// row) instead of the completion's own operation.
-    #[inline]
+    #[inline(always)]
     fn complete_by(&self, role: Role, op: Operation, completion: Completion<T>) -> Completed<T, S> {
-        let mut state = self.state.borrow_mut();
+        let mut state = match self.state_mut(op) {
+            Ok(state) => state,
+            // FINISHED (result) refuses every completion (FUT-STATE-1).
+            Err(cell) => return Completed::Refused(cell, completion),
+        };
         let cell = table::lookup_for(role, state.kind(), op);
         if cell.next.is_none() {
             return Completed::Refused(cell, completion);
@@ -110,7 +135,29 @@ impl<T: 'static, S: Schedule> Drop for Core<T, S> {
             self.report_never_retrieved();
         }
         self.scheduler.forget_site(std::ptr::from_ref(self).cast());
+        // The field is `ManuallyDrop`: a state that holds nothing to drop
+        // is left as it is; any other is moved out (leaving TAKEN, which
+        // holds nothing) and dropped.
+        let state = self.state.get_mut();
+        if let State::Pending(CallbackList::Empty) = state {
+            return;
+        }
+        let holds_nothing = match state {
+            State::Taken => true,
+            State::Result(_) => !std::mem::needs_drop::<T>(),
+            _ => false,
+        };
+        if !holds_nothing {
+            drop_held(state);
+        }
     }
+}
+
+/// Drops what a state holds (user code: values, exceptions, callbacks),
+/// out of line so that the common drop of a future stays small.
+#[inline(never)]
+fn drop_held<T, S: Schedule>(state: &mut State<T, S>) {
+    drop(std::mem::replace(state, State::Taken));
 }
 
 impl<T: 'static, S: Schedule> Core<T, S> {
@@ -151,7 +198,11 @@ impl<T: 'static, S: Schedule> AnyFuture for Core<T, S> {
         // The error a reader would get: a cancelled task's is handed over
         // once (TASK-RESULT-2).
         let once = self.read(Operation::Result).outcome == Outcome::RaisesCancelledErrorOnce;
-        match &mut *self.state.borrow_mut() {
+        // Not borrowable only while `result()` reads FINISHED (result).
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return None;
+        };
+        match &mut *state {
             State::Cancelled(m) if once => Some(m.take()),
             State::Cancelled(m) => Some(m.clone()),
             _ => None,
@@ -204,9 +255,11 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     #[track_caller]
     #[inline(always)]
     pub fn new(scheduler: &S) -> Self {
-        let future = Future(Rc::new(Core {
+        // `new_cyclic` builds the core after the allocation, in place: no
+        // copy through the stack.
+        let future = Future(Rc::new_cyclic(|_| Core {
             scheduler: scheduler.clone(),
-            state: RefCell::new(State::Pending(CallbackList::Empty)),
+            state: ManuallyDrop::new(RefCell::new(State::Pending(CallbackList::Empty))),
             task: OnceCell::new(),
         }));
         scheduler.record_site(future.data_ptr(), Location::caller());
@@ -274,8 +327,42 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// schedules its callbacks. `InvalidStateError` ("invalid state") when
     /// already done; a task refuses with `RuntimeError`.
     #[doc = include_str!("../doc/future/set_result.md")]
+    #[inline]
     pub fn set_result(&self, value: T) -> Result<(), FutureError> {
-        self.complete_as(self.role(), Completion::Result(value))
+        // The funnel `complete_as` specialised to one completion, so the
+        // common case is one borrow, one cell and one store.
+        let mut state = match self.0.state_mut(Operation::SetResult) {
+            Ok(state) => state,
+            Err(cell) => return self.refuse(cell, Completion::Result(value)),
+        };
+        let cell = table::lookup_for(self.0.role(), state.kind(), Operation::SetResult);
+        if cell.next.is_none() {
+            drop(state);
+            return self.refuse(cell, Completion::Result(value));
+        }
+        // Only PENDING completes (FUT-STATE-1, `table_invariants`).
+        let nothing_to_schedule = matches!(&*state, State::Pending(CallbackList::Empty));
+        let old = std::mem::replace(&mut *state, State::Result(value));
+        drop(state);
+        if nothing_to_schedule {
+            // PENDING with no callbacks holds nothing to drop.
+            std::mem::forget(old);
+            return Ok(());
+        }
+        match old {
+            State::Pending(callbacks) => self.schedule(callbacks),
+            other => drop(other),
+        }
+        Ok(())
+    }
+
+    /// A completion the cell refused: dropped with no borrow held, and
+    /// the error the cell raises.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, cell: Transition, completion: Completion<T>) -> Result<(), FutureError> {
+        drop(completion);
+        Err(self.raised(cell.outcome))
     }
 
     /// asyncio's `_set_result_unless_cancelled(fut, value)`: a cancelled
@@ -300,6 +387,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// Completes through the cells of `role`: a task ends its own future
     /// through the Future's cells, as CPython's Task calls
     /// `super().set_result()`.
+    #[inline(always)]
     pub(crate) fn complete_as(
         &self,
         role: Role,
@@ -334,10 +422,19 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     }
 
     /// Hands the callbacks a completion returned to the scheduler.
+    #[inline(always)]
     fn schedule(&self, callbacks: Callbacks<S>) {
-        if !callbacks.is_empty() {
-            self.0.scheduler.call_soon_done(self.erased(), callbacks);
+        match callbacks {
+            // Holds nothing: no drop to run (the common case, inline).
+            CallbackList::Empty => std::mem::forget(callbacks),
+            callbacks if callbacks.is_empty() => drop(callbacks),
+            callbacks => self.schedule_nonempty(callbacks),
         }
+    }
+
+    #[inline(never)]
+    fn schedule_nonempty(&self, callbacks: Callbacks<S>) {
+        self.0.scheduler.call_soon_done(self.erased(), callbacks);
     }
 
     /// `fut.cancel(msg=None)`: cancels a pending future and schedules its
@@ -370,104 +467,6 @@ impl<T: 'static, S: Schedule> Future<T, S> {
                 cell.outcome == Outcome::ReturnsTrue
             }
             Completed::Refused(cell, _) => cell.outcome == Outcome::ReturnsTrue,
-        }
-    }
-
-    /// `fut.add_done_callback(fn, context=ctx)` with the scheduler's own
-    /// callback and context types: appended while PENDING, handed to the
-    /// scheduler at once when done (never called synchronously). [Example](Schedule#examples).
-    pub fn add_done(&self, callback: S::Callback, context: S::Context) {
-        self.add_registration(Entry { callback, context });
-    }
-
-    pub(crate) fn add_registration(&self, reg: Registration<S>) {
-        let mut state = self.0.state.borrow_mut();
-        let cell = table::lookup_for(self.0.role(), state.kind(), Operation::AddDoneCallback);
-        match (&mut *state, cell.outcome) {
-            (State::Pending(cbs), Outcome::AppendsCallback) => cbs.push(reg),
-            _ => {
-                drop(state);
-                self.0
-                    .scheduler
-                    .call_soon_done(self.erased(), CallbackList::One(reg));
-            }
-        }
-    }
-
-    /// `fut.remove_done_callback(fn)` with an equality of the scheduler's
-    /// choosing: removes every registration whose callback `matches` and
-    /// returns how many; `0` once the future is done.
-    ///
-    /// `matches` is user code (Python's `__eq__`): it is called with no
-    /// borrow held, once per registration, and may add or remove callbacks
-    /// or complete the future; registrations it adds are examined too.
-    ///
-    /// In place ([`FUT-REMOVE-3`](crate#the-spec-and-conformance)): each removal widens one gap in the list
-    /// instead of shifting the rest, and the gap is closed once at the end,
-    /// so a call costs O(N) however many it removes, and allocates nothing. [Example](Schedule#examples).
-    pub fn remove_done(&self, mut matches: impl FnMut(&S::Callback) -> bool) -> usize {
-        let mut removed = 0;
-        let mut index = 0;
-        loop {
-            let cell = self.0.read(Operation::RemoveDoneCallback);
-            if cell.outcome != Outcome::RemovesCallbacks {
-                return removed;
-            }
-            let candidate = match &*self.0.state.borrow() {
-                State::Pending(cbs) => cbs.get(index).map(|r| r.callback.clone()),
-                _ => None,
-            };
-            let Some(candidate) = candidate else {
-                if let State::Pending(cbs) = &mut *self.0.state.borrow_mut() {
-                    cbs.compact();
-                }
-                return removed;
-            };
-            let hit = matches(&candidate);
-            let taken = hit.then(|| self.take_registration(index, &candidate));
-            drop(candidate);
-            match taken {
-                Some(Some(registration)) => {
-                    drop(registration);
-                    removed += 1;
-                }
-                // The list changed under `matches`: look at this index again.
-                Some(None) => {}
-                None => index += 1,
-            }
-        }
-    }
-
-    /// Removes the registration at `index` if it still holds `candidate`
-    /// (by the scheduler's identity of callbacks, which runs no user code).
-    fn take_registration(&self, index: usize, candidate: &S::Callback) -> Option<Registration<S>> {
-        let mut state = self.0.state.borrow_mut();
-        let State::Pending(cbs) = &mut *state else {
-            return None;
-        };
-        let same = cbs
-            .get(index)
-            .is_some_and(|r| S::same_callback(&r.callback, candidate));
-        if same {
-            cbs.remove(index)
-        } else {
-            None
-        }
-    }
-
-    /// Registers an awaiter's wake-up, unless one it recognises is there.
-    /// Called right after the Await cell said *suspends*, with no user code
-    /// in between, so the future is PENDING.
-    #[inline]
-    pub(crate) fn add_awaiter(
-        &self,
-        registered: impl Fn(&S::Callback) -> bool,
-        make: impl FnOnce() -> Registration<S>,
-    ) {
-        if let State::Pending(cbs) = &mut *self.0.state.borrow_mut() {
-            if !cbs.iter().any(|r| registered(&r.callback)) {
-                cbs.push(make());
-            }
         }
     }
 
@@ -537,16 +536,33 @@ impl<T: Clone + 'static, S: Schedule> Future<T, S> {
     /// that is not `Clone` is moved out by [`take_result`](Self::take_result);
     /// after that, `InvalidStateError` ("Result was taken.").
     #[doc = include_str!("../doc/future/result.md")]
+    #[inline]
     pub fn result(&self) -> Result<T, FutureError> {
+        {
+            let state = self.0.state.borrow();
+            let cell = table::lookup_for(self.0.role(), state.kind(), Operation::Result);
+            if let (Outcome::ReturnsResult, None, State::Result(v)) =
+                (cell.outcome, cell.next, &*state)
+            {
+                return Ok(v.clone());
+            }
+        }
+        self.result_slow()
+    }
+
+    /// `result()` in every state but FINISHED (result).
+    #[cold]
+    #[inline(never)]
+    fn result_slow(&self) -> Result<T, FutureError> {
         let cell = self.0.read(Operation::Result);
         self.outcome_of(cell)
     }
 
     /// The outcome a read cell gives (after [`Core::read`] applied it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn outcome_of(&self, cell: Transition) -> Result<T, FutureError> {
         if cell.outcome == Outcome::ReturnsResult {
-            if let State::Finished(Finished::Result(v)) = &*self.0.state.borrow() {
+            if let State::Result(v) = &*self.0.state.borrow() {
                 return Ok(v.clone());
             }
         }

@@ -10,7 +10,7 @@ use std::rc::Weak;
 use super::core::Core;
 use super::repr::{created_at, ReprGuard};
 use super::schedule::Schedule;
-use super::state::{Finished, State};
+use super::state::State;
 use crate::error::py_str_repr;
 
 impl<T: 'static, S: Schedule> Core<T, S> {
@@ -45,15 +45,15 @@ impl<T: 'static, S: Schedule> Core<T, S> {
                     ),
                 }
             }
-            State::Finished(Finished::Result(v)) => {
+            State::Result(v) => {
                 format!("<{class} finished{name} result={}", result(v))
             }
-            State::Finished(Finished::Exception { exception, .. }) => {
+            State::ExceptionUnretrieved(exception) | State::ExceptionRetrieved(exception) => {
                 format!("<{class} finished{name} exception={exception:?}")
             }
             State::Cancelled(_) => format!("<{class} cancelled{name}"),
             // FUT-TAKE-2: this crate's own state; the result is gone.
-            State::Finished(Finished::Taken) => format!("<{class} finished{name} result=<taken>"),
+            State::Taken => format!("<{class} finished{name} result=<taken>"),
         };
         // Debug mode: where it was created (LOOP-DEBUG-3).
         repr.push_str(&created_at(self.site()));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::core::Future;
 use super::schedule::Schedule;
-use super::state::{Finished, State};
+use super::state::State;
 use super::table::{Operation, StateKind};
 use crate::error::Exception;
 
@@ -36,7 +36,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
         T: Clone,
     {
         match &*self.0.state.borrow() {
-            State::Finished(Finished::Result(v)) => Some(v.clone()),
+            State::Result(v) => Some(v.clone()),
             _ => None,
         }
     }
@@ -163,9 +163,9 @@ impl<T: 'static, S: Schedule> Future<T, S> {
                     registration(&r.callback, &r.context);
                 }
             }
-            State::Finished(Finished::Result(v)) => value(v),
-            State::Finished(Finished::Exception { exception: e, .. }) => exception(e),
-            State::Cancelled(_) | State::Finished(Finished::Taken) => {}
+            State::Result(v) => value(v),
+            State::ExceptionUnretrieved(e) | State::ExceptionRetrieved(e) => exception(e),
+            State::Cancelled(_) | State::Taken => {}
         }
         true
     }

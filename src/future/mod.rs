@@ -9,6 +9,7 @@
 mod callbacks;
 mod core;
 mod core_repr;
+mod done_callbacks;
 mod inspect;
 mod repr;
 mod resolver;

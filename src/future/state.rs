@@ -14,41 +14,34 @@ use super::schedule::{Callbacks, Schedule};
 use super::table::{Operation, StateKind};
 use crate::error::Exception;
 
-/// The state of a future.
+/// The state of a future: one variant per [`StateKind`], so the kind is
+/// the discriminant alone (the hot paths compare one byte).
 pub(crate) enum State<T, S: Schedule> {
     /// Not done yet: the done callbacks, in registration order.
     Pending(Callbacks<S>),
-    /// Done with a result or an exception, or with a result taken.
-    Finished(Finished<T>),
+    /// FINISHED with a result.
+    Result(T),
+    /// FINISHED with an exception nobody has retrieved (CPython's
+    /// `_log_traceback` is true).
+    ExceptionUnretrieved(Exception),
+    /// FINISHED with an exception a read has retrieved.
+    ExceptionRetrieved(Exception),
     /// Cancelled, with the message given to `cancel` (if any).
     Cancelled(Option<Arc<str>>),
-}
-
-/// The outcome of a FINISHED future.
-pub(crate) enum Finished<T> {
-    Result(T),
-    /// `retrieved` is CPython's `_log_traceback` negated.
-    Exception {
-        exception: Exception,
-        retrieved: bool,
-    },
-    /// The result was moved out (FUT-TAKE-1); nothing is left.
+    /// FINISHED with the result moved out (FUT-TAKE-1); nothing is left.
     Taken,
 }
 
 impl<T, S: Schedule> State<T, S> {
+    #[inline(always)]
     pub(crate) fn kind(&self) -> StateKind {
         match self {
             State::Pending(_) => StateKind::Pending,
-            State::Finished(Finished::Result(_)) => StateKind::Result,
-            State::Finished(Finished::Exception {
-                retrieved: false, ..
-            }) => StateKind::ExceptionUnretrieved,
-            State::Finished(Finished::Exception {
-                retrieved: true, ..
-            }) => StateKind::ExceptionRetrieved,
+            State::Result(_) => StateKind::Result,
+            State::ExceptionUnretrieved(_) => StateKind::ExceptionUnretrieved,
+            State::ExceptionRetrieved(_) => StateKind::ExceptionRetrieved,
             State::Cancelled(_) => StateKind::Cancelled,
-            State::Finished(Finished::Taken) => StateKind::Taken,
+            State::Taken => StateKind::Taken,
         }
     }
 
@@ -56,21 +49,24 @@ impl<T, S: Schedule> State<T, S> {
     /// `take_result()` cell of FINISHED (result) (FUT-TAKE-1). Moving runs
     /// no user code; `None` in any other state, which is left as it was.
     pub(crate) fn take_result(&mut self) -> Option<T> {
-        if !matches!(self, State::Finished(Finished::Result(_))) {
+        if !matches!(self, State::Result(_)) {
             return None;
         }
-        match std::mem::replace(self, State::Finished(Finished::Taken)) {
-            State::Finished(Finished::Result(v)) => Some(v),
+        match std::mem::replace(self, State::Taken) {
+            State::Result(v) => Some(v),
             _ => None,
         }
     }
 
     /// A read marked the exception retrieved ([`FUT-LOG-2`](crate#the-spec-and-conformance)). The table moves
     /// only FINISHED (exception, unretrieved) this way; other states hold
-    /// no flag to change.
+    /// no flag to change. Moving the exception runs no user code.
     pub(crate) fn mark_retrieved(&mut self) {
-        if let State::Finished(Finished::Exception { retrieved, .. }) = self {
-            *retrieved = true;
+        if !matches!(self, State::ExceptionUnretrieved(_)) {
+            return;
+        }
+        if let State::ExceptionUnretrieved(e) = std::mem::replace(self, State::Taken) {
+            *self = State::ExceptionRetrieved(e);
         }
     }
 
@@ -89,11 +85,16 @@ impl<T, S: Schedule> State<T, S> {
         }
     }
 
-    pub(crate) fn exception(&self) -> Option<Exception> {
+    /// The stored exception, in either FINISHED (exception) state.
+    pub(crate) fn exception_ref(&self) -> Option<&Exception> {
         match self {
-            State::Finished(Finished::Exception { exception, .. }) => Some(exception.clone()),
+            State::ExceptionUnretrieved(e) | State::ExceptionRetrieved(e) => Some(e),
             _ => None,
         }
+    }
+
+    pub(crate) fn exception(&self) -> Option<Exception> {
+        self.exception_ref().cloned()
     }
 }
 
@@ -121,11 +122,8 @@ impl<T> Completion<T> {
     /// PENDING: `tests/transitions_doc.rs` checks they agree).
     pub(crate) fn into_state<S: Schedule>(self) -> State<T, S> {
         match self {
-            Completion::Result(v) => State::Finished(Finished::Result(v)),
-            Completion::Exception(exception) => State::Finished(Finished::Exception {
-                exception,
-                retrieved: false,
-            }),
+            Completion::Result(v) => State::Result(v),
+            Completion::Exception(exception) => State::ExceptionUnretrieved(exception),
             Completion::Cancel(msg) => State::Cancelled(msg),
         }
     }

@@ -9,12 +9,16 @@
 //! [`FUT-TAKE-2`](crate#the-spec-and-conformance)). The awaitable
 //! `fut.take()` of this crate's loop is in the runtime.
 //!
-//! Spec rules: `FUT-TAKE-1`, `FUT-TAKE-2`, `FUT-TABLE-1`.
+//! Spec rules: `FUT-TAKE-1`, `FUT-TAKE-2`, `FUT-TAKE-4`, `FUT-TABLE-1`.
 
 use super::core::Future;
 use super::schedule::Schedule;
 use super::table::{self, Operation, Outcome, StateKind};
-use crate::error::FutureError;
+use crate::error::{FutureError, InvalidStateError};
+
+/// `take_result()` from inside the `Clone` that `result()` of the same
+/// future is running (FUT-TAKE-4).
+const BEING_READ: &str = "Result is being read.";
 
 impl<T: 'static, S: Schedule> Future<T, S> {
     /// Moves the result out: `Ok(value)` once, without `Clone`, and the
@@ -44,7 +48,11 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     /// }
     /// ```
     pub fn take_result(&self) -> Result<T, FutureError> {
-        let mut state = self.0.state.borrow_mut();
+        let Ok(mut state) = self.0.state.try_borrow_mut() else {
+            // `result()` of this future is cloning the value (its `Clone`
+            // called this): it cannot move while borrowed (FUT-TAKE-4).
+            return Err(InvalidStateError::new(BEING_READ).into());
+        };
         let cell = table::lookup_for(self.0.role(), state.kind(), Operation::Take);
         let value = match cell.next {
             Some(StateKind::Taken) => state.take_result(),
