@@ -448,6 +448,41 @@ impl EventLoop {
         }
     }
 
+    /// A future's done callbacks, more than one (or none), as consecutive
+    /// ready entries.
+    #[inline(never)]
+    fn push_done_callbacks(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
+        let mut ready = self.0.scheduled.ready.borrow_mut();
+        for registration in callbacks {
+            ready.push_back(Ready::Done {
+                future: future.clone(),
+                registration,
+            });
+        }
+    }
+
+    /// A future completed on a closed loop: its done callbacks cannot run,
+    /// and the exception handler is told, so nothing is dropped silently.
+    #[cold]
+    #[inline(never)]
+    fn done_callbacks_lost(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
+        let names: Vec<String> = callbacks
+            .iter()
+            .map(|r| format!("{}()", r.callback.name()))
+            .collect();
+        drop(callbacks);
+        self.call_exception_handler(&ErrorContext {
+            message: format!(
+                "Event loop is closed: done callbacks not scheduled: [{}]",
+                names.join(", ")
+            ),
+            exception: None,
+            future: Some(future.repr()),
+            handle: None,
+            source_traceback: None,
+        });
+    }
+
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0.shared
     }
@@ -473,38 +508,15 @@ impl Schedule for EventLoop {
     #[inline]
     fn call_soon_done(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
         if self.0.closed.get() {
-            let names: Vec<String> = callbacks
-                .iter()
-                .map(|r| format!("{}()", r.callback.name()))
-                .collect();
-            drop(callbacks);
-            self.call_exception_handler(&ErrorContext {
-                message: format!(
-                    "Event loop is closed: done callbacks not scheduled: [{}]",
-                    names.join(", ")
-                ),
-                exception: None,
-                future: Some(future.repr()),
-                handle: None,
-                source_traceback: None,
-            });
-            return;
+            return self.done_callbacks_lost(future, callbacks);
         }
-        let mut ready = self.0.scheduled.ready.borrow_mut();
         match hooks::callback_order(callbacks) {
             // The common case: one callback takes the caller's reference.
-            CallbackList::One(registration) => ready.push_back(Ready::Done {
+            CallbackList::One(registration) => self.push_ready(Ready::Done {
                 future,
                 registration,
             }),
-            callbacks => {
-                for registration in callbacks {
-                    ready.push_back(Ready::Done {
-                        future: future.clone(),
-                        registration,
-                    });
-                }
-            }
+            callbacks => self.push_done_callbacks(future, callbacks),
         }
     }
 
