@@ -321,11 +321,13 @@ enum Captured {
 
 impl CtxRef {
     /// `copy_context()` of the current context, without allocating.
+    #[inline]
     pub(crate) fn capture() -> CtxRef {
         CtxRef(Captured::Snapshot(current_snapshot()))
     }
 
     /// The given context, or a copy of the current one.
+    #[inline]
     pub(crate) fn explicit_or_capture(ctx: Option<&Context>) -> CtxRef {
         match ctx {
             Some(c) => CtxRef(Captured::Context(c.clone())),
@@ -340,18 +342,27 @@ impl CtxRef {
 
     /// Runs `f` inside this context. Fails, like CPython, when the context
     /// object is already entered.
+    #[inline(always)]
     pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
+        if let Captured::Snapshot(s) = &self.0 {
+            if current_is_fresh(s) {
+                // Fast path: the current activation already shows this
+                // snapshot and has made no token, so it is
+                // indistinguishable from a fresh private copy. Run in
+                // place; if `f` changed anything, put the fresh copy back
+                // afterwards (also on unwind).
+                let _restore = RestoreIfChanged(s);
+                return Ok(f());
+            }
+        }
+        self.enter_and_run(f)
+    }
+
+    /// [`run`](Self::run) when the context must be entered.
+    #[inline(never)]
+    fn enter_and_run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
         match &self.0 {
             Captured::Snapshot(s) => {
-                if current_is_fresh(s) {
-                    // Fast path: the current activation already shows this
-                    // snapshot and has made no token, so it is
-                    // indistinguishable from a fresh private copy. Run in
-                    // place; if `f` changed anything, put the fresh copy
-                    // back afterwards (also on unwind).
-                    let _restore = RestoreIfChanged(s);
-                    return Ok(f());
-                }
                 let _restore = enter(Active::Snapshot {
                     data: s.clone(),
                     id: 0,

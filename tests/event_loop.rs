@@ -5,7 +5,10 @@
 
 mod common;
 
-use asyncio_future::{get_running_loop, EventLoop, FutureError};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use asyncio_future::{get_running_loop, ErrorContext, EventLoop, FutureError, Handle};
 use common::*;
 
 #[test]
@@ -41,6 +44,78 @@ fn test_call_soon_is_fifo_and_handles_cancel() {
     assert!(handles[2].cancelled());
     run_one(&lp);
     assert_eq!(log.get(), ["0", "1", "3", "4"]);
+}
+
+#[test]
+fn test_handle_clones_share_one_state() {
+    // LOOP-HANDLE-1: a clone cancels for every clone, before or after the
+    // run, and a cancel after the run touches no other handle.
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let l = log.clone();
+    let h = lp.call_soon(move || l.push("a")).unwrap();
+    let c = h.clone();
+    c.cancel();
+    assert!(h.cancelled() && c.cancelled());
+    assert!(format!("{h:?}").starts_with("<Handle cancelled "), "{h:?}");
+    assert_eq!(lp.ready_count(), 1, "a cancelled handle stays queued");
+    let l = log.clone();
+    let h2 = lp.call_soon(move || l.push("b")).unwrap();
+    h2.cancel();
+    let c2 = h2.clone();
+    drop(h2);
+    assert!(c2.cancelled());
+    let l = log.clone();
+    let h3 = lp.call_soon(move || l.push("c")).unwrap();
+    let c3 = h3.clone();
+    drop(c3.clone());
+    run_one(&lp);
+    assert_eq!(log.take(), ["c"]);
+    let l = log.clone();
+    let next = lp.call_soon(move || l.push("d")).unwrap();
+    h3.cancel();
+    assert!(h3.cancelled() && c3.cancelled());
+    assert!(!next.cancelled());
+    run_one(&lp);
+    assert_eq!(log.take(), ["d"]);
+    let late = lp.call_soon(|| {}).unwrap();
+    lp.close().unwrap();
+    late.cancel();
+    assert!(late.cancelled());
+}
+
+#[test]
+fn test_callback_cancelling_its_own_handle_then_failing_is_reported_cancelled() {
+    // LOOP-HANDLE-1, LOOP-PANIC-1: the report shows the handle as it is
+    // after the run.
+    let lp = EventLoop::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    lp.set_exception_handler(move |_: &EventLoop, c: &ErrorContext| {
+        s.borrow_mut().push(c.handle.clone().unwrap_or_default())
+    });
+    // A handle whose callback ran already: cancelling it too changes
+    // nothing of the report.
+    let old = lp.call_soon(|| {}).unwrap();
+    run_one(&lp);
+    let own: Rc<RefCell<Option<Handle>>> = Rc::default();
+    let o = own.clone();
+    let h = lp
+        .call_soon(move || {
+            if let Some(h) = o.borrow_mut().take() {
+                h.cancel();
+            }
+            old.cancel();
+            panic!("after cancelling itself");
+        })
+        .unwrap();
+    *own.borrow_mut() = Some(h);
+    drop(lp.call_soon(|| panic!("plain")).unwrap());
+    run_one(&lp);
+    let seen = seen.take();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].starts_with("<Handle cancelled "), "{seen:?}");
+    assert!(!seen[1].starts_with("<Handle cancelled "), "{seen:?}");
 }
 
 #[test]

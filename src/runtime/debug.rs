@@ -17,6 +17,7 @@ use std::rc::Rc;
 use super::event_loop::{EventLoop, Seconds};
 use super::handle::{handle_repr, Handle};
 use super::report::report_warning;
+use super::slab::Info;
 use super::step::{DoneFn, Kind, Ready, TaskStep};
 use crate::future::AnyFuture;
 
@@ -108,7 +109,8 @@ impl EventLoop {
             return self.run_entry(item);
         };
         let site = match &running {
-            Running::Handle(handle, _) => handle.info().site,
+            Running::Call(info) => info.site,
+            Running::Timer(handle, _) => handle.info().site,
             _ => None,
         };
         let previous = self.0.debug.current_handle.replace(site);
@@ -119,7 +121,7 @@ impl EventLoop {
         if took >= self.slow_callback_duration() {
             report_warning(format_args!(
                 "Executing {} took {took:.3} seconds",
-                running.describe()
+                running.describe(self)
             ));
         }
     }
@@ -129,8 +131,10 @@ impl EventLoop {
 /// `_format_handle` does: a task's step or wake-up by the task's repr,
 /// anything else by its handle's.
 enum Running {
-    /// A `call_soon` handle, or a timer with its deadline.
-    Handle(Handle, Option<f64>),
+    /// A `call_soon` callback: what its handle's repr shows.
+    Call(Info),
+    /// A timer, with its deadline.
+    Timer(Handle, f64),
     Callback(Rc<dyn DoneFn>, Rc<dyn AnyFuture>),
     Task(Rc<dyn TaskStep>),
     Waker,
@@ -138,17 +142,17 @@ enum Running {
 
 impl Running {
     fn of(lp: &EventLoop, item: &Ready) -> Option<Running> {
-        let handle = |key| {
-            let slab = &lp.0.slab;
-            slab.retain(key);
-            Handle::counted(slab, key)
-        };
         Some(match item {
-            Ready::Handle(key) | Ready::Timer { key, .. } if lp.0.slab.cancelled(*key) => {
-                return None
+            Ready::Cancelled => return None,
+            Ready::Timer { key, .. } if lp.0.scheduled.slab.cancelled(*key) => return None,
+            Ready::Call(call) => {
+                let site = lp.0.scheduled.ready.borrow_mut().last_taken_site();
+                Running::Call(call.info(site, false))
             }
-            Ready::Handle(key) => Running::Handle(handle(*key), None),
-            Ready::Timer { key, when } => Running::Handle(handle(*key), Some(*when)),
+            Ready::Timer { key, when } => {
+                lp.0.scheduled.slab.retain(*key);
+                Running::Timer(Handle::counted(&lp.0.scheduled, *key), *when)
+            }
             Ready::Done {
                 future,
                 registration,
@@ -161,9 +165,14 @@ impl Running {
         })
     }
 
-    fn describe(&self) -> String {
+    /// After the run: a handle may have cancelled itself.
+    fn describe(&self, lp: &EventLoop) -> String {
         match self {
-            Running::Handle(handle, when) => handle_repr(handle.info(), *when),
+            Running::Call(info) => {
+                let cancelled = lp.0.scheduled.ready.borrow().last_taken_cancelled();
+                handle_repr(Info { cancelled, ..*info }, None)
+            }
+            Running::Timer(handle, when) => handle_repr(handle.info(), Some(*when)),
             Running::Callback(f, future) => format!("<Handle {}({})>", f.name(), future.repr()),
             Running::Task(task) => task.repr(),
             Running::Waker => "<Handle Waker.wake()>".to_owned(),

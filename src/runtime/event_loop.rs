@@ -5,9 +5,10 @@
 //! does: wait for remote submissions or the next timer (not at all when
 //! work is ready), move due timers to the ready queue, then run exactly the
 //! callbacks that were ready when the run began; whatever they schedule
-//! runs in the next iteration (spec `LOOP-ITER-1`). The ready queue holds
-//! plain `call_soon` handles, a future's done callbacks (unboxed: a
-//! callback is scheduled without allocating) and task steps.
+//! runs in the next iteration (spec `LOOP-ITER-1`). The ready queue
+//! (`super::ready`) holds `call_soon` callbacks and a future's done
+//! callbacks (both inline: scheduling either allocates nothing), due
+//! timers and task steps.
 //!
 //! Every callback runs inside its context, with no `RefCell` borrow of the
 //! loop or of any future held (`LOOP-REENTRANT-1`). A callback or task that
@@ -26,16 +27,17 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
 use std::time::Instant;
 
 use super::handle::{Handle, Timer, TimerHandle};
+use super::ready::Scheduled;
 use super::remote::{LoopHandle, Shared};
 use super::sites::{debug_default, DebugMode, Site};
-use super::slab::Slab;
+use super::slab::Call;
 use super::step::{DoneCallback, Ready, TaskStep};
 use crate::context::{Context, CtxRef};
 use crate::error::{ErrorContext, RuntimeError};
@@ -53,9 +55,9 @@ pub(crate) enum Clock {
 type Handler = Rc<dyn Fn(&EventLoop, &ErrorContext)>;
 
 pub(crate) struct LoopInner {
-    pub(super) ready: RefCell<VecDeque<Ready>>,
-    /// The handles' states (`slab.rs`), shared with the handles.
-    pub(super) slab: Rc<Slab>,
+    /// The ready queue and the handle slab (`ready.rs`), shared with the
+    /// handles.
+    pub(super) scheduled: Rc<Scheduled>,
     pub(super) timers: RefCell<BinaryHeap<Timer>>,
     pub(super) timer_seq: Cell<u64>,
     /// Cancelled timers still in `timers` (at least: see `timers.rs`).
@@ -84,7 +86,10 @@ pub(crate) struct LoopInner {
 impl Drop for LoopInner {
     fn drop(&mut self) {
         drop(self.shared.close());
-        self.slab.drop_all();
+        // Taken out first: dropping the entries runs user code.
+        let ready = self.scheduled.ready.borrow_mut().take_all();
+        drop(ready);
+        self.scheduled.slab.drop_all();
     }
 }
 
@@ -195,8 +200,7 @@ impl EventLoop {
 
     fn with_clock(clock: Clock) -> Self {
         EventLoop(Rc::new(LoopInner {
-            ready: RefCell::new(VecDeque::new()),
-            slab: Rc::default(),
+            scheduled: Rc::default(),
             timers: RefCell::new(BinaryHeap::new()),
             timer_seq: Cell::new(0),
             timers_cancelled: Rc::new(Cell::new(0)),
@@ -267,6 +271,7 @@ impl EventLoop {
     /// inside the given context (or a copy of the current one).
     #[doc = include_str!("../doc/event_loop/call_soon_in.md")]
     #[track_caller]
+    #[inline]
     pub fn call_soon_in<F: FnOnce() + 'static>(
         &self,
         callback: F,
@@ -274,10 +279,15 @@ impl EventLoop {
     ) -> Result<Handle, RuntimeError> {
         self.check_closed()?;
         let site = self.0.debug.handle_site(Location::caller());
-        let slab = &self.0.slab;
-        let key = slab.insert(callback, CtxRef::explicit_or_capture(context), site, 1);
-        self.push_ready(Ready::Handle(key));
-        Ok(Handle::counted(slab, key))
+        let scheduled = &self.0.scheduled;
+        let call = Call::new(callback, CtxRef::explicit_or_capture(context));
+        let position = scheduled.ready.borrow_mut().push_call(call, site);
+        Ok(Handle::soon(
+            scheduled,
+            position,
+            std::any::type_name::<F>,
+            site,
+        ))
     }
 
     /// `loop.call_later(delay, callback)`: runs `callback` about `delay`
@@ -307,14 +317,14 @@ impl EventLoop {
             return Err(RuntimeError::new("call_at: when is NaN"));
         }
         let site = self.0.debug.handle_site(Location::caller());
-        let slab = &self.0.slab;
-        let key = slab.insert(callback, CtxRef::capture(), site, 1);
+        let scheduled = &self.0.scheduled;
+        let key = scheduled.slab.insert(callback, CtxRef::capture(), site, 1);
         let seq = self.0.timer_seq.get();
         self.0.timer_seq.set(seq + 1);
         self.0.timers.borrow_mut().push(Timer { when, seq, key });
         self.reclaim_cancelled_timers();
         Ok(TimerHandle {
-            handle: Handle::counted(slab, key),
+            handle: Handle::counted(scheduled, key),
             when,
             cancelled_count: self.0.timers_cancelled.clone(),
         })
@@ -324,14 +334,14 @@ impl EventLoop {
     // instructions) when the inliner leaves it out.
     #[inline(always)]
     pub(crate) fn push_ready(&self, item: Ready) {
-        self.0.ready.borrow_mut().push_back(item);
+        self.0.scheduled.ready.borrow_mut().push_back(item);
     }
 
     /// How many callbacks are ready to run (CPython: `len(loop._ready)`),
     /// cancelled handles included. A diagnostic for tests and tools.
     #[doc = include_str!("../doc/event_loop/ready_count.md")]
     pub fn ready_count(&self) -> usize {
-        self.0.ready.borrow().len()
+        self.0.scheduled.ready.borrow().len()
     }
 
     /// `loop.stop()`: the loop stops after the iteration in progress (or
@@ -367,19 +377,19 @@ impl EventLoop {
         self.0.closed.set(true);
         // Take everything out first: dropping it runs user code (closure
         // captures, "never retrieved" reports), with no borrow held.
-        let ready = std::mem::take(&mut *self.0.ready.borrow_mut());
+        let ready = self.0.scheduled.ready.borrow_mut().take_all();
         let timers = std::mem::take(&mut *self.0.timers.borrow_mut());
         let mut remote = self.0.shared.close();
         let tasks = std::mem::take(&mut *self.0.tasks.borrow_mut());
         self.0.timers_cancelled.set(0);
         for item in ready {
             match item {
-                Ready::Handle(key) | Ready::Timer { key, .. } => self.0.slab.drop_queued(key),
+                Ready::Timer { key, .. } => self.0.scheduled.slab.drop_queued(key),
                 item => drop(item),
             }
         }
         for timer in timers {
-            self.0.slab.drop_queued(timer.key);
+            self.0.scheduled.slab.drop_queued(timer.key);
         }
         // Accepted submissions that will never run: the handler is told
         // (spec THREAD-SUBMIT-3).
@@ -438,6 +448,41 @@ impl EventLoop {
         }
     }
 
+    /// A future's done callbacks, more than one (or none), as consecutive
+    /// ready entries.
+    #[inline(never)]
+    fn push_done_callbacks(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
+        let mut ready = self.0.scheduled.ready.borrow_mut();
+        for registration in callbacks {
+            ready.push_back(Ready::Done {
+                future: future.clone(),
+                registration,
+            });
+        }
+    }
+
+    /// A future completed on a closed loop: its done callbacks cannot run,
+    /// and the exception handler is told, so nothing is dropped silently.
+    #[cold]
+    #[inline(never)]
+    fn done_callbacks_lost(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
+        let names: Vec<String> = callbacks
+            .iter()
+            .map(|r| format!("{}()", r.callback.name()))
+            .collect();
+        drop(callbacks);
+        self.call_exception_handler(&ErrorContext {
+            message: format!(
+                "Event loop is closed: done callbacks not scheduled: [{}]",
+                names.join(", ")
+            ),
+            exception: None,
+            future: Some(future.repr()),
+            handle: None,
+            source_traceback: None,
+        });
+    }
+
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0.shared
     }
@@ -463,38 +508,15 @@ impl Schedule for EventLoop {
     #[inline]
     fn call_soon_done(&self, future: Rc<dyn AnyFuture>, callbacks: Callbacks<Self>) {
         if self.0.closed.get() {
-            let names: Vec<String> = callbacks
-                .iter()
-                .map(|r| format!("{}()", r.callback.name()))
-                .collect();
-            drop(callbacks);
-            self.call_exception_handler(&ErrorContext {
-                message: format!(
-                    "Event loop is closed: done callbacks not scheduled: [{}]",
-                    names.join(", ")
-                ),
-                exception: None,
-                future: Some(future.repr()),
-                handle: None,
-                source_traceback: None,
-            });
-            return;
+            return self.done_callbacks_lost(future, callbacks);
         }
-        let mut ready = self.0.ready.borrow_mut();
         match hooks::callback_order(callbacks) {
             // The common case: one callback takes the caller's reference.
-            CallbackList::One(registration) => ready.push_back(Ready::Done {
+            CallbackList::One(registration) => self.push_ready(Ready::Done {
                 future,
                 registration,
             }),
-            callbacks => {
-                for registration in callbacks {
-                    ready.push_back(Ready::Done {
-                        future: future.clone(),
-                        registration,
-                    });
-                }
-            }
+            callbacks => self.push_done_callbacks(future, callbacks),
         }
     }
 

@@ -2,10 +2,12 @@
 //! [`EventLoop::call_later`](crate::EventLoop::call_later) and [`EventLoop::call_at`](crate::EventLoop::call_at) return, and what the
 //! loop's ready queue and timer heap hold.
 //!
-//! A handle is a key into the loop's handle slab (`super::slab`), whose
-//! slot owns the callback until it runs or is cancelled; cancelling
-//! drops the callback at once, as CPython clears `_callback`, and a
-//! cancelled handle never runs (spec `LOOP-HANDLE-1`). Timers with the same
+//! A `call_soon` handle is the position of its callback's entry in the
+//! loop's ready queue (`super::ready`), a timer's a key into the loop's
+//! handle slab (`super::slab`), whose slot owns the callback until it runs
+//! or is cancelled; cancelling drops the callback at once, as CPython
+//! clears `_callback`, and a cancelled handle never runs (spec
+//! `LOOP-HANDLE-1`). Clones share their state in a slab slot. Timers with the same
 //! deadline run in the order they were scheduled (`LOOP-TIMER-1`); a
 //! cancelled timer is counted for the loop to reclaim (`LOOP-TIMER-3`).
 //! A handle made in debug mode keeps its creation site and its repr ends
@@ -16,7 +18,9 @@ use std::cmp::Ordering as CmpOrdering;
 use std::fmt;
 use std::rc::Rc;
 
-use super::slab::{Info, Key, Slab};
+use super::ready::Scheduled;
+use super::sites::SiteId;
+use super::slab::{Info, Key};
 use crate::future::created_at;
 
 /// CPython's `Handle` repr: `<Handle cb()>`, `<Handle cancelled cb()>`,
@@ -34,25 +38,65 @@ pub(crate) fn handle_repr(info: Info, when: Option<f64>) -> String {
 
 /// `asyncio.Handle`: returned by [`EventLoop::call_soon`](crate::EventLoop::call_soon); cancelling it
 /// before it runs means it never runs.
-/// All clones share one state: a slot of the loop's handle slab.
+/// All clones share one state.
 pub struct Handle {
-    slab: Rc<Slab>,
-    key: Key,
+    scheduled: Rc<Scheduled>,
+    /// The position of a `call_soon` handle's ready-queue entry;
+    /// [`NO_ENTRY`] for a timer.
+    position: u64,
+    /// The slab slot holding a timer's callback, or the state the clones
+    /// of a `call_soon` handle share (made by the first clone); until then
+    /// the handle keeps its state itself.
+    slot: Cell<Option<Key>>,
+    name: fn() -> &'static str,
+    site: SiteId,
+    cancelled: Cell<bool>,
 }
 
+/// The position of a handle with no ready-queue entry of its own.
+const NO_ENTRY: u64 = u64::MAX;
+
 impl Handle {
-    /// The handle of a slot already counting it (`Slab::insert`).
+    /// The handle of the `call_soon` entry at `position`.
     #[inline(always)]
-    pub(crate) fn counted(slab: &Rc<Slab>, key: Key) -> Handle {
+    pub(crate) fn soon(
+        scheduled: &Rc<Scheduled>,
+        position: u64,
+        name: fn() -> &'static str,
+        site: SiteId,
+    ) -> Handle {
         Handle {
-            slab: slab.clone(),
-            key,
+            scheduled: scheduled.clone(),
+            position,
+            slot: Cell::new(None),
+            name,
+            site,
+            cancelled: Cell::new(false),
+        }
+    }
+
+    /// The handle of a slab slot already counting it (`Slab::insert`).
+    pub(crate) fn counted(scheduled: &Rc<Scheduled>, key: Key) -> Handle {
+        Handle {
+            scheduled: scheduled.clone(),
+            position: NO_ENTRY,
+            slot: Cell::new(Some(key)),
+            name: || "",
+            site: SiteId::NONE,
+            cancelled: Cell::new(false),
         }
     }
 
     /// What its repr shows.
     pub(crate) fn info(&self) -> Info {
-        self.slab.info(self.key)
+        match self.slot.get() {
+            Some(key) => self.scheduled.slab.info(key),
+            None => Info {
+                name: (self.name)(),
+                site: self.site.get(),
+                cancelled: self.cancelled.get(),
+            },
+        }
     }
 
     /// `handle.cancel()`.
@@ -70,12 +114,20 @@ impl Handle {
     /// assert!(!ran.get());
     /// ```
     pub fn cancel(&self) {
-        self.slab.cancel(self.key);
+        self.cancel_pending();
     }
 
     /// Cancels; `true` when the handle was still to run.
     pub(crate) fn cancel_pending(&self) -> bool {
-        self.slab.cancel(self.key)
+        let in_slot = match self.slot.get() {
+            Some(key) => self.scheduled.slab.cancel(key),
+            None => {
+                self.cancelled.set(true);
+                false
+            }
+        };
+        let queued = self.position != NO_ENTRY && self.scheduled.cancel_entry(self.position);
+        in_slot || queued
     }
 
     /// `handle.cancelled()`.
@@ -89,21 +141,44 @@ impl Handle {
     /// assert!(handle.cancelled());
     /// ```
     pub fn cancelled(&self) -> bool {
-        self.slab.cancelled(self.key)
+        match self.slot.get() {
+            Some(key) => self.scheduled.slab.cancelled(key),
+            None => self.cancelled.get(),
+        }
     }
 }
 
 impl Clone for Handle {
     fn clone(&self) -> Self {
-        self.slab.retain(self.key);
-        Handle::counted(&self.slab, self.key)
+        let slab = &self.scheduled.slab;
+        let key = match self.slot.get() {
+            Some(key) => {
+                slab.retain(key);
+                key
+            }
+            None => {
+                let key = slab.insert_shared(self.name, self.site, self.cancelled.get(), 2);
+                self.slot.set(Some(key));
+                key
+            }
+        };
+        Handle {
+            scheduled: self.scheduled.clone(),
+            position: self.position,
+            slot: Cell::new(Some(key)),
+            name: self.name,
+            site: self.site,
+            cancelled: Cell::new(false),
+        }
     }
 }
 
 impl Drop for Handle {
     #[inline]
     fn drop(&mut self) {
-        self.slab.release_handle(self.key);
+        if let Some(key) = self.slot.get() {
+            self.scheduled.slab.release_handle(key);
+        }
     }
 }
 

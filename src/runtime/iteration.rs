@@ -16,8 +16,8 @@ use std::time::Duration;
 use super::event_loop::{Clock, EventLoop, RunEnd};
 use super::handle::handle_repr;
 use super::remote::RemoteItem;
-use super::sites::{Site, SiteId};
-use super::slab::{Info, Key};
+use super::sites::Site;
+use super::slab::{Call, Info, Key};
 use super::step::{Kind, Ready};
 use crate::context::CtxRef;
 use crate::error::{panic_exception, ErrorContext, Exception, RuntimeError};
@@ -35,7 +35,7 @@ impl EventLoop {
 
     /// Whether an iteration now would wait with no timeout.
     pub(super) fn would_wait_forever(&self) -> bool {
-        self.0.ready.borrow().is_empty()
+        self.0.scheduled.ready.borrow().is_empty()
             && !self.0.stopping.get()
             && self.0.timers.borrow().is_empty()
             && !self.0.shared.has_pending()
@@ -45,7 +45,7 @@ impl EventLoop {
     pub(super) fn run_once(&self) {
         let inner = &self.0;
         self.reclaim_cancelled_timers();
-        let timeout = if !inner.ready.borrow().is_empty() || inner.stopping.get() {
+        let timeout = if !inner.scheduled.ready.borrow().is_empty() || inner.stopping.get() {
             Some(Duration::ZERO)
         } else {
             self.drop_cancelled_timers();
@@ -85,9 +85,9 @@ impl EventLoop {
                     Some(t) if t.when <= end => {
                         if let Some(t) = timers.pop() {
                             drop(timers);
-                            if self.0.slab.cancelled(t.key) {
+                            if self.0.scheduled.slab.cancelled(t.key) {
                                 self.uncount_cancelled_timer();
-                                self.0.slab.release(t.key);
+                                self.0.scheduled.slab.release(t.key);
                             } else {
                                 self.push_ready(Ready::Timer {
                                     key: t.key,
@@ -101,9 +101,9 @@ impl EventLoop {
             }
         }
 
-        let ntodo = inner.ready.borrow().len();
+        let ntodo = inner.scheduled.ready.borrow().len();
         for _ in 0..ntodo {
-            let item = inner.ready.borrow_mut().pop_front();
+            let item = inner.scheduled.ready.borrow_mut().pop_front();
             match item {
                 Some(item) => self.run_ready(item),
                 None => break,
@@ -115,8 +115,7 @@ impl EventLoop {
         for item in items {
             match item {
                 RemoteItem::Call(f, _) => {
-                    let key = self.0.slab.insert(f, CtxRef::capture(), SiteId::NONE, 0);
-                    self.push_ready(Ready::Handle(key));
+                    self.push_ready(Ready::Call(Call::new(f, CtxRef::capture())));
                 }
                 RemoteItem::Wake(id) => {
                     let task = self.0.tasks.borrow().get(&id).cloned();
@@ -142,8 +141,9 @@ impl EventLoop {
     #[inline(always)]
     pub(super) fn run_entry(&self, item: Ready) {
         match item {
-            Ready::Handle(key) => self.run_handle(key, None),
-            Ready::Timer { key, when } => self.run_handle(key, Some(when)),
+            Ready::Call(call) => self.run_call(call),
+            Ready::Cancelled => {}
+            Ready::Timer { key, when } => self.run_timer(key, when),
             Ready::Done {
                 future,
                 registration,
@@ -174,10 +174,30 @@ impl EventLoop {
         }
     }
 
-    /// Runs a `call_soon` handle or a timer (`when`).
+    /// Runs a `call_soon` callback.
     #[inline(always)]
-    fn run_handle(&self, key: Key, when: Option<f64>) {
-        let slab = &self.0.slab;
+    fn run_call(&self, mut call: Call) {
+        let outcome = call.run();
+        self.report_callback_failure(
+            outcome,
+            || {
+                // It may have cancelled its own handle.
+                let mut ready = self.0.scheduled.ready.borrow_mut();
+                let info = call.info(ready.last_taken_site(), ready.last_taken_cancelled());
+                Failed {
+                    callback: format!("{}()", info.name),
+                    handle: handle_repr(info, None),
+                    site: info.site,
+                }
+            },
+            None,
+        );
+    }
+
+    /// Runs a timer (with its deadline, `when`).
+    #[inline(always)]
+    fn run_timer(&self, key: Key, when: f64) {
+        let slab = &self.0.scheduled.slab;
         let Some(run) = slab.start_run(key) else {
             return;
         };
@@ -197,7 +217,7 @@ impl EventLoop {
                 };
                 Failed {
                     callback: format!("{}()", info.name),
-                    handle: handle_repr(info, when),
+                    handle: handle_repr(info, Some(when)),
                     site: info.site,
                 }
             },

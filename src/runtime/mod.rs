@@ -18,6 +18,7 @@ mod handle;
 mod handler;
 mod iteration;
 mod loop_tasks;
+mod ready;
 mod remote;
 mod report;
 mod sites;

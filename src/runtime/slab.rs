@@ -1,14 +1,17 @@
-//! The loop's handle slab: the state of every `call_soon` handle and timer
-//! in one loop-owned vector, addressed by a [`Key`] (an index), which is
-//! what the ready queue, the timer heap and each [`Handle`](crate::Handle)
-//! hold.
+//! The loop's handle slab: the state of every timer, and the state the
+//! clones of a `call_soon` handle share, in one loop-owned vector,
+//! addressed by a [`Key`] (an index), which is what the timer heap, a
+//! timer's ready entry and each [`Handle`](crate::Handle) hold. Also the
+//! inline callbacks (`Callback`, `Call`) the slab and the ready queue
+//! store.
 //!
-//! A slot keeps the callback with its context until it runs, is cancelled
-//! (dropped at once, spec `LOOP-HANDLE-1`) or is dropped with the loop; it
-//! keeps the `cancelled` flag, the callback's name and its creation site
-//! (`LOOP-DEBUG-3`) for as long as a queue entry or a `Handle` refers to it,
-//! and is reused after that. A callback whose captures fit in three words
-//! is stored inline: scheduling it allocates nothing.
+//! A slot keeps a timer's callback with its context until it runs, is
+//! cancelled (dropped at once, spec `LOOP-HANDLE-1`) or is dropped with the
+//! loop; it keeps the `cancelled` flag, the callback's name and its
+//! creation site (`LOOP-DEBUG-3`) for as long as a queue entry or a
+//! `Handle` refers to it, and is reused after that. A callback whose
+//! captures fit in three words is stored inline: scheduling it allocates
+//! nothing.
 //!
 //! No borrow of the slab is held while user code runs: a callback, and the
 //! drop of a callback's captures or of a context, run after the slot was
@@ -26,6 +29,8 @@ use crate::context::CtxRef;
 pub(crate) trait CallOnce {
     /// Calls the callback; later calls do nothing.
     fn call_once(&mut self);
+    /// The callback's name: its type's.
+    fn name(&self) -> &'static str;
 }
 
 impl<F: FnOnce()> CallOnce for Option<F> {
@@ -35,11 +40,19 @@ impl<F: FnOnce()> CallOnce for Option<F> {
             f();
         }
     }
+
+    fn name(&self) -> &'static str {
+        std::any::type_name::<F>()
+    }
 }
 
 impl<F: FnOnce()> CallOnce for Box<Option<F>> {
     fn call_once(&mut self) {
         (**self).call_once();
+    }
+
+    fn name(&self) -> &'static str {
+        std::any::type_name::<F>()
     }
 }
 
@@ -85,9 +98,48 @@ impl Pending {
     /// Runs the callback in its context, catching a panic.
     #[inline(always)]
     pub(crate) fn run(mut self) -> Result<std::thread::Result<()>, crate::error::RuntimeError> {
+        self.run_in_place()
+    }
+
+    #[inline(always)]
+    fn run_in_place(&mut self) -> Result<std::thread::Result<()>, crate::error::RuntimeError> {
         let callback = &mut self.callback;
         self.context
             .run(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback.call_once())))
+    }
+}
+
+/// A `call_soon` callback waiting in the ready queue, with its context
+/// (its handle's creation site is kept beside: `super::ready`).
+pub(crate) struct Call {
+    pending: Pending,
+}
+
+impl Call {
+    #[inline(always)]
+    pub(crate) fn new<F: FnOnce() + 'static>(f: F, context: CtxRef) -> Call {
+        Call {
+            pending: Pending {
+                callback: callback(f),
+                context,
+            },
+        }
+    }
+
+    /// What the repr of its handle shows, with its creation site.
+    pub(crate) fn info(&self, site: SiteId, cancelled: bool) -> Info {
+        Info {
+            name: self.pending.callback.name(),
+            site: site.get(),
+            cancelled,
+        }
+    }
+
+    /// Runs the callback in its context, catching a panic; the call stays
+    /// for its report.
+    #[inline(always)]
+    pub(crate) fn run(&mut self) -> Result<std::thread::Result<()>, crate::error::RuntimeError> {
+        self.pending.run_in_place()
     }
 }
 
@@ -183,6 +235,11 @@ impl Slab {
             queued: true,
             cancelled: false,
         };
+        self.insert_slot(slot)
+    }
+
+    #[inline(always)]
+    fn insert_slot(&self, slot: Slot) -> Key {
         let mut slots = self.slots.borrow_mut();
         let slots = &mut *slots;
         match slots.slots.get_mut(slots.free as usize) {
@@ -201,6 +258,27 @@ impl Slab {
                 Key(key)
             }
         }
+    }
+
+    /// A slot for the state the clones of a `call_soon` handle share (its
+    /// callback waits in the ready queue), referred to by `handles`
+    /// handles.
+    pub(crate) fn insert_shared(
+        &self,
+        name: fn() -> &'static str,
+        site: SiteId,
+        cancelled: bool,
+        handles: u32,
+    ) -> Key {
+        self.insert_slot(Slot {
+            pending: None,
+            name,
+            site,
+            handles,
+            next: NONE,
+            queued: false,
+            cancelled,
+        })
     }
 
     /// A new `Handle` refers to the slot.

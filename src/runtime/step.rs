@@ -10,7 +10,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::task::Waker;
 
-use super::slab::Key;
+use super::slab::{Call, Key};
 use crate::context::CtxRef;
 use crate::future::{AnyFuture, Entry, Message, TaskState};
 
@@ -19,8 +19,10 @@ pub(crate) type LoopRegistration = Entry<DoneCallback, CtxRef>;
 
 /// What the loop's ready queue holds.
 pub(crate) enum Ready {
-    /// A `call_soon` handle.
-    Handle(Key),
+    /// A `call_soon` callback, inline.
+    Call(Call),
+    /// A `call_soon` callback cancelled while queued (`LOOP-HANDLE-1`).
+    Cancelled,
     /// A timer that came due, with its deadline (for its repr).
     Timer { key: Key, when: f64 },
     /// One done callback of a completed future.

@@ -64,7 +64,7 @@ impl EventLoop {
         }
         let mut entries = std::mem::take(&mut *self.0.timers.borrow_mut()).into_vec();
         self.0.timers_cancelled.set(0);
-        let slab = &self.0.slab;
+        let slab = &self.0.scheduled.slab;
         entries.retain(|t| {
             let cancelled = slab.cancelled(t.key);
             if cancelled {
@@ -84,12 +84,12 @@ impl EventLoop {
         loop {
             let mut timers = self.0.timers.borrow_mut();
             match timers.peek() {
-                Some(t) if self.0.slab.cancelled(t.key) => {
+                Some(t) if self.0.scheduled.slab.cancelled(t.key) => {
                     let t = timers.pop();
                     drop(timers);
                     self.uncount_cancelled_timer();
                     if let Some(t) = t {
-                        self.0.slab.release(t.key);
+                        self.0.scheduled.slab.release(t.key);
                     }
                 }
                 _ => break,
