@@ -97,7 +97,7 @@ thread_local! {
 }
 
 /// Bits summarising the current activation, kept in step with `CURRENT` by
-/// [`replace_current`] and [`mutate_current`], the only writers of
+/// [`swap_current`] and [`mutate_current`], the only writers of
 /// `CURRENT`.
 struct View;
 
@@ -110,6 +110,7 @@ impl View {
     /// A thread's starting state (the base context: empty, no token): both.
     const PRISTINE: u8 = 0b11;
 
+    #[inline]
     fn of(active: &Active) -> u8 {
         match active {
             Active::Snapshot {
@@ -152,19 +153,22 @@ const _: () = assert!(
 /// thread's context may read or set variables in its `Drop`), `CURRENT` is
 /// gone: the code sees an empty context and its changes are discarded, so
 /// `active` is handed back.
-fn replace_current(active: Active) -> Active {
+fn replace_current(mut active: Active) -> Active {
     let view = View::of(&active);
-    let mut slot = Some(active);
-    let previous = CURRENT.try_with(|c| {
-        let active = slot.take().expect("taken once");
-        std::mem::replace(&mut *c.borrow_mut(), active)
-    });
-    match previous {
-        Ok(previous) => {
-            VIEW.with(|v| v.set(view));
-            previous
-        }
-        Err(_) => slot.take().expect("not taken"),
+    swap_current(&mut active, view);
+    active
+}
+
+/// Swaps `active` with the current activation and sets [`VIEW`] to `view`,
+/// the bits of the incoming `active`; leaves both alone while `CURRENT` is
+/// gone (see [`replace_current`]). Nothing is dropped under the borrow.
+#[inline]
+fn swap_current(active: &mut Active, view: u8) {
+    if CURRENT
+        .try_with(|c| std::mem::swap(&mut *c.borrow_mut(), active))
+        .is_ok()
+    {
+        VIEW.with(|v| v.set(view));
     }
 }
 
@@ -232,15 +236,17 @@ fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
 }
 
 /// Restores the previous current context when dropped, also on unwind.
-struct Restore(Option<Active>);
+/// Holds the previous activation and its [`View`] bits (no other code can
+/// change an activation that is not current), then the one it replaced.
+struct Restore(Active, u8);
 
 impl Drop for Restore {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(prev) = self.0.take() {
-            let left = replace_current(prev);
-            if let Active::Entered(ctx) = left {
-                ctx.0.entered.set(false);
-            }
+        swap_current(&mut self.0, self.1);
+        // The activation left is dropped with `self`, outside the borrow.
+        if let Active::Entered(ctx) = &self.0 {
+            ctx.0.entered.set(false);
         }
     }
 }
@@ -292,8 +298,12 @@ fn restore_fresh_copy(s: &Snapshot) {
     drop(left);
 }
 
-fn enter(active: Active) -> Restore {
-    Restore(Some(replace_current(active)))
+#[inline]
+fn enter(mut active: Active) -> Restore {
+    let view = View::of(&active);
+    let previous = VIEW.with(Cell::get);
+    swap_current(&mut active, view);
+    Restore(active, previous)
 }
 
 /// A context captured for a done callback or a handle: either a private
