@@ -144,15 +144,7 @@ const _: () = assert!(
     View::EMPTY & View::FRESH_EMPTY == 0 && View::PRISTINE == View::EMPTY | View::FRESH_EMPTY
 );
 
-/// Installs `active` as the current activation and [`VIEW`] to match;
-/// returns the activation it replaces. The view is computed before the
-/// write (not read back from the value just stored, which measurably
-/// stalls a task step).
-///
-/// While the thread's locals are being destroyed (a value dropped with the
-/// thread's context may read or set variables in its `Drop`), `CURRENT` is
-/// gone: the code sees an empty context and its changes are discarded, so
-/// `active` is handed back.
+/// Installs `active` as the current activation; returns the one it replaces.
 fn replace_current(mut active: Active) -> Active {
     let view = View::of(&active);
     swap_current(&mut active, view);
@@ -160,21 +152,25 @@ fn replace_current(mut active: Active) -> Active {
 }
 
 /// Swaps `active` with the current activation and sets [`VIEW`] to `view`,
-/// the bits of the incoming `active`; leaves both alone while `CURRENT` is
-/// gone (see [`replace_current`]). Nothing is dropped under the borrow.
+/// the bits of the incoming `active` (given: reading them back from the
+/// value just stored measurably stalls a task step). Nothing is dropped
+/// under the borrow.
+///
+/// While the thread's locals are being destroyed (a value dropped with the
+/// thread's context may read or set variables in its `Drop`), `CURRENT` is
+/// gone: the code sees an empty context and its changes are discarded, so
+/// both are left alone.
 #[inline]
 fn swap_current(active: &mut Active, view: u8) {
-    if CURRENT
-        .try_with(|c| std::mem::swap(&mut *c.borrow_mut(), active))
-        .is_ok()
-    {
-        VIEW.with(|v| v.set(view));
+    let swapped = CURRENT.try_with(|c| std::mem::swap(&mut *c.borrow_mut(), active));
+    if swapped.is_ok() {
+        VIEW.set(view);
     }
 }
 
 /// Changes the current activation in place and updates [`VIEW`] to match.
 /// `f` runs no user code. `None` while the thread's locals are being
-/// destroyed (see [`replace_current`]).
+/// destroyed (see [`swap_current`]).
 fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> Option<R> {
     CURRENT
         .try_with(|c| {
@@ -237,14 +233,14 @@ fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
 
 /// Restores the previous current context when dropped, also on unwind.
 /// Holds the previous activation and its [`View`] bits (no other code can
-/// change an activation that is not current), then the one it replaced.
-struct Restore(Active, u8);
+/// change an activation that is not current), then the one it replaced,
+/// which is dropped with the guard, outside the borrow.
+pub(crate) struct Restore(Active, u8);
 
 impl Drop for Restore {
     #[inline]
     fn drop(&mut self) {
         swap_current(&mut self.0, self.1);
-        // The activation left is dropped with `self`, outside the borrow.
         if let Active::Entered(ctx) = &self.0 {
             ctx.0.entered.set(false);
         }
@@ -413,13 +409,18 @@ impl Context {
     /// sets stays in this context. Errors when the context is already
     /// entered ("cannot enter context: ... is already entered"). [Example](Context#examples).
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
+        self.enter().map(|_restore| f())
+    }
+
+    /// Makes this context the current one until the guard drops.
+    #[inline]
+    pub(crate) fn enter(&self) -> Result<Restore, RuntimeError> {
         if self.0.entered.replace(true) {
             return Err(RuntimeError::new(
                 "cannot enter context: <Context> is already entered",
             ));
         }
-        let _restore = enter(Active::Entered(self.clone()));
-        Ok(f())
+        Ok(enter(Active::Entered(self.clone())))
     }
 
     /// `ctx[var]` / `ctx.get(var)`: the value of `var` in this context, or
