@@ -97,7 +97,7 @@ thread_local! {
 }
 
 /// Bits summarising the current activation, kept in step with `CURRENT` by
-/// [`replace_current`] and [`mutate_current`], the only writers of
+/// [`swap_current`] and [`mutate_current`], the only writers of
 /// `CURRENT`.
 struct View;
 
@@ -110,6 +110,7 @@ impl View {
     /// A thread's starting state (the base context: empty, no token): both.
     const PRISTINE: u8 = 0b11;
 
+    #[inline]
     fn of(active: &Active) -> u8 {
         match active {
             Active::Snapshot {
@@ -143,34 +144,33 @@ const _: () = assert!(
     View::EMPTY & View::FRESH_EMPTY == 0 && View::PRISTINE == View::EMPTY | View::FRESH_EMPTY
 );
 
-/// Installs `active` as the current activation and [`VIEW`] to match;
-/// returns the activation it replaces. The view is computed before the
-/// write (not read back from the value just stored, which measurably
-/// stalls a task step).
+/// Installs `active` as the current activation; returns the one it replaces.
+fn replace_current(mut active: Active) -> Active {
+    let view = View::of(&active);
+    swap_current(&mut active, view);
+    active
+}
+
+/// Swaps `active` with the current activation and sets [`VIEW`] to `view`,
+/// the bits of the incoming `active` (given: reading them back from the
+/// value just stored measurably stalls a task step). Nothing is dropped
+/// under the borrow.
 ///
 /// While the thread's locals are being destroyed (a value dropped with the
 /// thread's context may read or set variables in its `Drop`), `CURRENT` is
 /// gone: the code sees an empty context and its changes are discarded, so
-/// `active` is handed back.
-fn replace_current(active: Active) -> Active {
-    let view = View::of(&active);
-    let mut slot = Some(active);
-    let previous = CURRENT.try_with(|c| {
-        let active = slot.take().expect("taken once");
-        std::mem::replace(&mut *c.borrow_mut(), active)
-    });
-    match previous {
-        Ok(previous) => {
-            VIEW.with(|v| v.set(view));
-            previous
-        }
-        Err(_) => slot.take().expect("not taken"),
+/// both are left alone.
+#[inline]
+fn swap_current(active: &mut Active, view: u8) {
+    let swapped = CURRENT.try_with(|c| std::mem::swap(&mut *c.borrow_mut(), active));
+    if swapped.is_ok() {
+        VIEW.set(view);
     }
 }
 
 /// Changes the current activation in place and updates [`VIEW`] to match.
 /// `f` runs no user code. `None` while the thread's locals are being
-/// destroyed (see [`replace_current`]).
+/// destroyed (see [`swap_current`]).
 fn mutate_current<R>(f: impl FnOnce(&mut Active) -> R) -> Option<R> {
     CURRENT
         .try_with(|c| {
@@ -232,15 +232,17 @@ fn update_current(f: impl FnOnce(&Snapshot) -> Snapshot) {
 }
 
 /// Restores the previous current context when dropped, also on unwind.
-struct Restore(Option<Active>);
+/// Holds the previous activation and its [`View`] bits (no other code can
+/// change an activation that is not current), then the one it replaced,
+/// which is dropped with the guard, outside the borrow.
+pub(crate) struct Restore(Active, u8);
 
 impl Drop for Restore {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(prev) = self.0.take() {
-            let left = replace_current(prev);
-            if let Active::Entered(ctx) = left {
-                ctx.0.entered.set(false);
-            }
+        swap_current(&mut self.0, self.1);
+        if let Active::Entered(ctx) = &self.0 {
+            ctx.0.entered.set(false);
         }
     }
 }
@@ -292,8 +294,12 @@ fn restore_fresh_copy(s: &Snapshot) {
     drop(left);
 }
 
-fn enter(active: Active) -> Restore {
-    Restore(Some(replace_current(active)))
+#[inline]
+fn enter(mut active: Active) -> Restore {
+    let view = View::of(&active);
+    let previous = VIEW.with(Cell::get);
+    swap_current(&mut active, view);
+    Restore(active, previous)
 }
 
 /// A context captured for a done callback or a handle: either a private
@@ -414,13 +420,18 @@ impl Context {
     /// sets stays in this context. Errors when the context is already
     /// entered ("cannot enter context: ... is already entered"). [Example](Context#examples).
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> Result<R, RuntimeError> {
+        self.enter().map(|_restore| f())
+    }
+
+    /// Makes this context the current one until the guard drops.
+    #[inline]
+    pub(crate) fn enter(&self) -> Result<Restore, RuntimeError> {
         if self.0.entered.replace(true) {
             return Err(RuntimeError::new(
                 "cannot enter context: <Context> is already entered",
             ));
         }
-        let _restore = enter(Active::Entered(self.clone()));
-        Ok(f())
+        Ok(enter(Active::Entered(self.clone())))
     }
 
     /// `ctx[var]` / `ctx.get(var)`: the value of `var` in this context, or

@@ -160,7 +160,7 @@ impl<T: 'static> TaskCore<T> {
         let me: Rc<dyn TaskStep> = self.clone();
         let event_loop = self.future.scheduler();
         let previous = event_loop.swap_current_task(Some(me));
-        let polled = self.context.run(|| {
+        let polled = self.context.enter().map(|_restore| {
             catch_unwind(AssertUnwindSafe(|| {
                 let mut cx = TaskContext::from_waker(&self.waker);
                 coroutine.as_mut().poll_body(&mut cx)
