@@ -45,8 +45,9 @@ pub(crate) struct Core<T: 'static, S: Schedule> {
     /// `ManuallyDrop` so that `Drop` can take the state out and skip the
     /// drop glue of the states that hold nothing to drop.
     pub(super) state: ManuallyDrop<RefCell<State<T, S>>>,
-    /// Set once when this future is the result of a task (its role).
-    pub(super) task: OnceCell<Weak<dyn TaskRole>>,
+    /// Set once when this future is the result of a task (its role);
+    /// boxed so that a plain future pays one pointer for it (FUT-SIZE-1).
+    pub(super) task: OnceCell<Box<Weak<dyn TaskRole>>>,
 }
 
 impl<T: 'static, S: Schedule> Core<T, S> {
@@ -276,7 +277,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
 
     /// Gives the future the Task role.
     pub(crate) fn bind_task(&self, task: Weak<dyn TaskRole>) {
-        let _ = self.0.task.set(task);
+        let _ = self.0.task.set(Box::new(task));
     }
 
     pub(crate) fn from_any(fut: Rc<dyn AnyFuture>) -> Option<Self> {
@@ -457,7 +458,7 @@ impl<T: 'static, S: Schedule> Future<T, S> {
     pub(crate) fn cancel_shared(&self, msg: Option<Arc<str>>) -> bool {
         let cell = self.0.read(Operation::Cancel);
         if cell.outcome == Outcome::CancelsTask {
-            if let Some(task) = self.0.task.get().and_then(Weak::upgrade) {
+            if let Some(task) = self.0.task.get().and_then(|t| t.upgrade()) {
                 return task.cancel(msg);
             }
             // The task itself is gone (dropped after the loop destroyed it):

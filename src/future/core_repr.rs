@@ -5,7 +5,6 @@
 //! `LOOP-DEBUG-3`, `FUT-TAKE-2` (a taken result).
 
 use std::panic::Location;
-use std::rc::Weak;
 
 use super::core::Core;
 use super::repr::{created_at, ReprGuard};
@@ -24,7 +23,7 @@ impl<T: 'static, S: Schedule> Core<T, S> {
             return "...".to_owned();
         };
         let class = self.role().class_name();
-        let name = match self.task.get().and_then(Weak::upgrade) {
+        let name = match self.task.get().and_then(|t| t.upgrade()) {
             Some(task) => format!(" name={}", py_str_repr(&task.name())),
             None => String::new(),
         };
