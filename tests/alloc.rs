@@ -221,9 +221,9 @@ fn removing_done_callbacks_allocates_nothing() {
 
 #[test]
 fn call_soon_of_a_small_closure_allocates_nothing() {
-    // LOOP-HANDLE-1: a callback of up to three words of captures is stored
-    // inline in the loop's handle slab; its slot is reused once it ran and
-    // its handle was dropped.
+    // LOOP-HANDLE-1: a callback of up to three words of captures waits
+    // inline in its ready-queue entry, and its handle is the entry's
+    // position; the queue's room is reused once the entries ran.
     let lp = EventLoop::new();
     let ran = std::rc::Rc::new(Cell::new(0));
     let round = || {
